@@ -1,0 +1,3 @@
+from photochanger.cli import main
+
+raise SystemExit(main())

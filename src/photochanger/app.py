@@ -1,0 +1,112 @@
+"""`create_app()`: the ASGI application and its lifespan."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request
+from sqlalchemy.exc import DBAPIError
+from starlette.responses import JSONResponse
+
+from photochanger import __version__
+from photochanger.config import Settings
+from photochanger.db import create_engine, create_session_factory
+from photochanger.dependencies import Services
+from photochanger.errors import InternalError, PhotoChangerError, ServiceUnavailable
+from photochanger.health import router as health_router
+from photochanger.ingest.endpoints import router as ingest_router
+from photochanger.ingest.service import IngestService
+from photochanger.jobs.recovery import close_interrupted_jobs
+from photochanger.media.endpoints import router as media_router
+from photochanger.media.preview import PreviewMaker
+from photochanger.media.store import LocalMediaStore
+from photochanger.middleware import RequestIdMiddleware
+from photochanger.providers.registry import build_registry
+from photochanger.schema import current_revision, head_revision
+from photochanger.settings.service import ensure_ingest_password
+
+log = structlog.get_logger("photochanger")
+
+
+class SchemaNotCurrent(RuntimeError):
+    pass
+
+
+def create_app(config: Settings | None = None) -> FastAPI:
+    config = config or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        config.prepare_directories()
+        engine = create_engine(config.resolved_database_url)
+        revision = await current_revision(engine)
+        if revision != head_revision():
+            await engine.dispose()
+            raise SchemaNotCurrent(
+                f"database schema is at {revision!r}, not {head_revision()!r}: "
+                "run `photochanger migrate` first"
+            )
+        factory = create_session_factory(engine)
+        store = LocalMediaStore(config.resolved_media_root)
+        store.prepare()
+        registry = build_registry(config)
+        await registry.start()
+        closed = await close_interrupted_jobs(factory, config.instance_id)
+        if closed:
+            log.warning("jobs_interrupted", count=closed)
+        generated = await ensure_ingest_password(factory, config)
+        if generated:
+            # Shown once, on the operator's console, never through the logs.
+            print(f"New ingest password: {generated}", file=sys.stderr)
+        previews = PreviewMaker(store, factory)
+        app.state.services = Services(
+            config=config,
+            engine=engine,
+            factory=factory,
+            store=store,
+            registry=registry,
+            previews=previews,
+            ingest=IngestService(factory=factory, store=store, registry=registry, config=config),
+        )
+        try:
+            yield
+        finally:
+            await previews.drain()
+            await registry.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="PhotoChanger",
+        version=__version__,
+        description="The backend behind a photo booth's upload URL: a photo goes in, "
+        "the edited photo comes back within the sync window.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    app.add_exception_handler(PhotoChangerError, _render_domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DBAPIError, _render_database_error)  # type: ignore[arg-type]
+    # A refused database connection (asyncpg raises it unwrapped) or a failing disk.
+    app.add_exception_handler(OSError, _render_database_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _render_unexpected_error)
+    app.include_router(ingest_router)
+    app.include_router(media_router)
+    app.include_router(health_router)
+    return app
+
+
+async def _render_domain_error(_request: Request, error: PhotoChangerError) -> JSONResponse:
+    return error.to_response()
+
+
+async def _render_database_error(_request: Request, error: DBAPIError | OSError) -> JSONResponse:
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    log.error("storage_unavailable", error=type(cause).__name__)
+    return ServiceUnavailable("the database or media store is unavailable").to_response()
+
+
+async def _render_unexpected_error(_request: Request, error: Exception) -> JSONResponse:
+    log.error("unexpected_error", error=type(error).__name__, exc_info=error)
+    return InternalError("unexpected error; see the server log for this request id").to_response()

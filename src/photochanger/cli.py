@@ -1,0 +1,129 @@
+"""The one command line: `photochanger migrate | serve | info | demo`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+from photochanger.config import Settings
+from photochanger.db import create_engine, create_session_factory
+from photochanger.schema import upgrade_to_head
+from photochanger.settings.service import ensure_ingest_password, read_ingest_password
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="photochanger", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+
+    serve = commands.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    commands.add_parser("info", help="print slot-001's ingest URL and the ingest password")
+
+    demo = commands.add_parser("demo", help="send a sample photo through a running server")
+    demo.add_argument("--slot", default="slot-001")
+    demo.add_argument("--image", type=Path, help="photo to send (default: a generated one)")
+    demo.add_argument("--out", type=Path, default=Path("demo-result.jpg"))
+    demo.add_argument("--url", help="server base URL (default: PHOTOCHANGER_PUBLIC_BASE_URL)")
+    demo.add_argument("--password", help="ingest password (default: read from the database)")
+
+    args = parser.parse_args(argv)
+    config = Settings()
+    handler = {"migrate": _migrate, "serve": _serve, "info": _info, "demo": _demo}
+    return handler[args.command](config, args)
+
+
+def _migrate(config: Settings, _args: argparse.Namespace) -> int:
+    async def run() -> str | None:
+        config.prepare_directories()
+        engine = create_engine(config.resolved_database_url)
+        try:
+            await upgrade_to_head(engine)
+            return await ensure_ingest_password(create_session_factory(engine), config)
+        finally:
+            await engine.dispose()
+
+    generated = asyncio.run(run())
+    print("Database is up to date.")
+    if generated:
+        print(f"New ingest password (shown once): {generated}")
+    return 0
+
+
+def _serve(config: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from photochanger.app import create_app
+    from photochanger.logs import configure_logging
+
+    configure_logging(config.log_level)
+    print(f"Ingest URL of slot-001: {config.public_base_url}/api/ingest/slot-001", flush=True)
+    uvicorn.run(
+        create_app(config),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=15,
+        server_header=False,
+    )
+    return 0
+
+
+def _info(config: Settings, _args: argparse.Namespace) -> int:
+    async def run() -> str:
+        engine = create_engine(config.resolved_database_url)
+        try:
+            return await read_ingest_password(create_session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    password = asyncio.run(run())
+    print(f"Ingest URL (slot-001): {config.public_base_url}/api/ingest/slot-001")
+    print(f"Ingest password:       {password}")
+    print("Try it:                photochanger demo   (or: make demo)")
+    return 0
+
+
+def _demo(config: Settings, args: argparse.Namespace) -> int:
+    from photochanger.samples import sample_photo
+
+    base = (args.url or config.public_base_url).rstrip("/")
+    password = args.password
+    if password is None:
+        password = asyncio.run(_read_password(config))
+    photo = args.image.read_bytes() if args.image else sample_photo()
+    name = args.image.name if args.image else "sample.jpg"
+    try:
+        response = httpx.post(
+            f"{base}/api/ingest/{args.slot}",
+            data={"password": password},
+            files={"fileToUpload": (name, photo, "application/octet-stream")},
+            timeout=70,
+        )
+    except httpx.HTTPError as exc:
+        print(f"Could not reach {base}: {exc}", file=sys.stderr)
+        return 2
+    if response.status_code != 200:
+        print(f"{response.status_code}: {response.text}", file=sys.stderr)
+        return 1
+    args.out.write_bytes(response.content)
+    print(f"Saved {len(response.content)} bytes ({response.headers['content-type']}) to {args.out}")
+    print(f"Job {response.headers['x-job-id']}, public link {response.headers['x-result-url']}")
+    return 0
+
+
+async def _read_password(config: Settings) -> str:
+    engine = create_engine(config.resolved_database_url)
+    try:
+        return await read_ingest_password(create_session_factory(engine))
+    finally:
+        await engine.dispose()

@@ -1,0 +1,79 @@
+"""Engine and session factories. Created in the app lifespan (or a CLI command),
+never at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+SQLITE_BEGIN_OPTION = "photochanger_sqlite_begin"
+# Any constant works; it only has to be the same on every replica.
+ADMISSION_LOCK_KEY = 0x50484F544F  # "PHOTO"
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine; on SQLite with WAL, foreign keys, a busy timeout and explicit
+    BEGIN so a unit of work can take the write lock up front (`BEGIN IMMEDIATE`)."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_session_factory(engine: AsyncEngine) -> SessionFactory:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def is_sqlite(engine: AsyncEngine | AsyncConnection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@asynccontextmanager
+async def serialized_unit_of_work(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
+    """A transaction that holds the cluster-wide admission lock until it commits.
+
+    Counting pending jobs and inserting a new one must not interleave between
+    requests, or two replicas could both see 9 of 10 and both admit. SQLite takes
+    its single write lock at BEGIN; PostgreSQL takes a transaction advisory lock.
+    """
+    async with factory() as session, session.begin():
+        if factory.kw["bind"].dialect.name == "sqlite":
+            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        else:
+            await session.execute(select(func.pg_advisory_xact_lock(ADMISSION_LOCK_KEY)))
+        yield session

@@ -1,0 +1,35 @@
+"""What the lifespan builds, handed to endpoints as typed dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from photochanger.config import Settings
+from photochanger.db import SessionFactory
+from photochanger.ingest.service import IngestService
+from photochanger.media.preview import PreviewMaker
+from photochanger.media.store import LocalMediaStore
+from photochanger.providers.registry import ProviderRegistry
+
+
+@dataclass
+class Services:
+    config: Settings
+    engine: AsyncEngine
+    factory: SessionFactory
+    store: LocalMediaStore
+    registry: ProviderRegistry
+    previews: PreviewMaker
+    ingest: IngestService
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

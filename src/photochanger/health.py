@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import text
+from starlette.responses import JSONResponse
+
+from photochanger.dependencies import ServicesDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "a dependency is not ready"}})
+async def readyz(services: ServicesDep) -> JSONResponse:
+    """Ready to take ingests: the database answers and the media store is writable."""
+    checks: dict[str, str] = {}
+    try:
+        async with services.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "unavailable"
+    try:
+        await services.store.check_writable()
+        checks["media_store"] = "ok"
+    except OSError:
+        checks["media_store"] = "unwritable"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )

@@ -1,0 +1,1 @@
+"""The booth-facing door: `POST /api/ingest/{slot_id}` (SPEC §3)."""

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import structlog
+from fastapi import APIRouter, Request
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response, StreamingResponse
+
+from photochanger.deadline import Arrival, Deadline
+from photochanger.dependencies import ServicesDep
+from photochanger.errors import InvalidRequest, PhotoChangerError
+from photochanger.ingest.upload import IngestForm, parse_ingest_form
+
+router = APIRouter(tags=["ingest"])
+log = structlog.get_logger("photochanger.ingest")
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"description": text, "model": None}
+    for code, text in {
+        400: "`invalid_request`: not multipart, broken body, missing field, empty file",
+        401: "`invalid_password`",
+        404: "`slot_not_found` or `slot_disabled`",
+        413: "`payload_too_large`: over the slot limit or the 20 MB cap",
+        415: "`unsupported_media_type`: not JPEG/PNG/WebP by its bytes",
+        429: "`rate_limited`: the slot's or provider's concurrency limit is full",
+        502: "`provider_error`",
+        503: "`provider_unavailable`",
+        504: "`provider_timeout` (status `timeout`)",
+        500: "`internal_error`",
+    }.items()
+}
+
+
+@router.post(
+    "/api/ingest/{slot_id:path}",
+    responses={
+        200: {
+            "description": "The edited photo.",
+            "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}},
+        },
+        **ERROR_RESPONSES,
+    },
+    response_class=Response,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["password", "fileToUpload"],
+                        "properties": {
+                            "password": {"type": "string"},
+                            "fileToUpload": {"type": "string", "format": "binary"},
+                            "hash": {"type": "string", "description": "SHA-1 or SHA-256 hex"},
+                        },
+                        "additionalProperties": {"type": "string"},
+                    }
+                }
+            },
+        }
+    },
+)
+async def ingest(slot_id: str, request: Request, services: ServicesDep) -> Response:
+    """Edit one booth photo and answer with the result (SPEC §3).
+
+    The booth POSTs `multipart/form-data` with `password` and `fileToUpload`
+    (JPEG, PNG or WebP, detected from its bytes) and waits: the body of a 200 is
+    the edited image, with `X-Job-Id` and `X-Result-Url` (a public download link).
+    Other text fields are kept on the job as booth metadata. Every failure is
+    JSON `{status, failure_reason, details}`; the whole call runs under the sync
+    window (`sync_response_seconds`), after which it answers 504.
+    """
+    arrival = Arrival.now()
+    ingest = services.ingest
+    snapshot = await ingest.snapshot(slot_id)
+    deadline = Deadline.start(snapshot.runtime.sync_response_seconds, arrival)
+    form: IngestForm | None = None
+    try:
+        form = await parse_ingest_form(
+            request.stream(),
+            request.headers.get("content-type"),
+            declared_length=_content_length(request),
+            file_limit=snapshot.file_limit_bytes,
+            spool_dir=services.config.resolved_spool_dir,
+        )
+        result = await ingest.run(
+            slot_id=slot_id, snapshot=snapshot, form=form, deadline=deadline, source="ingest"
+        )
+    except ClientDisconnect:
+        _log_outcome(slot_id, deadline, "failed", "client_disconnected")
+        raise InvalidRequest("the client closed the connection mid-upload") from None
+    except PhotoChangerError as error:
+        _log_outcome(slot_id, deadline, error.status, error.failure_reason)
+        raise
+    finally:
+        if form is not None and form.file is not None:
+            form.file.discard()
+    _log_outcome(slot_id, deadline, "done", None, size=result.size)
+
+    headers = {
+        "Cache-Control": "no-store",
+        "X-Job-Id": result.job_id,
+        "X-Result-Url": result.result_url,
+        "Content-Length": str(result.size),
+    }
+    services.previews.schedule(
+        job_id=result.job_id,
+        slot_id=result.slot_id,
+        started_at=result.started_at,
+        result_key=result.result_key,
+        expires_at=result.expires_at,
+        data=result.data,
+    )
+    if result.data is not None:
+        return Response(result.data, media_type=result.mime, headers=headers)
+    return StreamingResponse(
+        services.store.stream(result.result_key), media_type=result.mime, headers=headers
+    )
+
+
+def _content_length(request: Request) -> int | None:
+    value = request.headers.get("content-length")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidRequest("invalid Content-Length") from None
+
+
+def _log_outcome(
+    slot_id: str, deadline: Deadline, outcome: str, failure_reason: str | None, **extra: object
+) -> None:
+    log.info(
+        "ingest_finished",
+        slot_id=slot_id[:40],
+        outcome=outcome,
+        failure_reason=failure_reason,
+        duration_ms=deadline.elapsed_ms(),
+        **extra,
+    )

@@ -1,0 +1,242 @@
+"""Streaming multipart parsing for the ingest: limits enforced while reading, the
+photo spooled to disk past a small threshold, hashed on the way through.
+
+FastAPI's `UploadFile` would read the whole body before our code runs; here the
+request stream is fed chunk by chunk to python-multipart's push parser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
+
+from photochanger.errors import InvalidRequest, PayloadTooLarge
+from photochanger.ingest.media_type import SNIFF_BYTES, sniff_image_mime
+
+FILE_FIELD = "fileToUpload"
+PASSWORD_FIELD = "password"  # noqa: S105 - a field name
+HASH_FIELD = "hash"
+
+SPOOL_MEMORY_BYTES = 256 * 1024
+"""Uploads up to this size stay in memory; larger ones go to a temp file."""
+MULTIPART_OVERHEAD_BYTES = 256 * 1024
+"""Body bytes allowed beyond the file limit for boundaries and text fields."""
+MAX_TEXT_FIELD_BYTES = 1024
+"""Booth metadata is kept, bounded: longer values are cut, not refused."""
+MAX_TEXT_FIELDS = 32
+
+
+@dataclass
+class SpooledFile:
+    """The photo as it arrived: in memory while small, then in a temp file."""
+
+    spool_dir: Path
+    size: int = 0
+    head: bytes = b""
+    sha1: hashlib._Hash = field(default_factory=lambda: hashlib.sha1(usedforsecurity=False))
+    sha256: hashlib._Hash = field(default_factory=hashlib.sha256)
+    buffer: bytearray | None = field(default_factory=bytearray)
+    path: Path | None = None
+    _file: IO[bytes] | None = None
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if len(self.head) < SNIFF_BYTES:
+            self.head = (self.head + chunk)[:SNIFF_BYTES]
+        self.sha1.update(chunk)
+        self.sha256.update(chunk)
+        if self.buffer is not None:
+            self.buffer += chunk
+            if len(self.buffer) <= SPOOL_MEMORY_BYTES:
+                return
+            chunk, self.buffer = bytes(self.buffer), None
+            self.path = self.spool_dir / f"upload-{secrets.token_hex(12)}"
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            self._file = os.fdopen(fd, "wb")
+        assert self._file is not None
+        self._file.write(chunk)
+
+    def finish(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    @property
+    def data(self) -> bytes | None:
+        return bytes(self.buffer) if self.buffer is not None else None
+
+    @property
+    def mime(self) -> str | None:
+        return sniff_image_mime(self.head)
+
+    def discard(self) -> None:
+        """Remove the temp file, if any; safe to call more than once."""
+        self.finish()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
+        self.buffer = None
+
+
+@dataclass
+class IngestForm:
+    password: str | None = None
+    client_hash: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    file: SpooledFile | None = None
+    file_content_type: str | None = None
+
+
+class _FormBuilder:
+    """Turns python-multipart's callbacks into an `IngestForm`."""
+
+    def __init__(self, file_limit: int, spool_dir: Path, declared_length: int | None) -> None:
+        self.form = IngestForm()
+        self._file_limit = file_limit
+        self._spool_dir = spool_dir
+        self._declared_length = declared_length
+        self._header_field = bytearray()
+        self._header_value = bytearray()
+        self._headers: dict[bytes, bytes] = {}
+        self._target: SpooledFile | bytearray | None = None
+        self._name = ""
+
+    def on_part_begin(self) -> None:
+        self._headers = {}
+        self._target = None
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self._headers[bytes(self._header_field).strip().lower()] = bytes(self._header_value)
+        self._header_field.clear()
+        self._header_value.clear()
+
+    def on_headers_finished(self) -> None:
+        _, params = parse_options_header(self._headers.get(b"content-disposition"))
+        self._name = params.get(b"name", b"").decode("utf-8", "replace")
+        if self._name == FILE_FIELD and self.form.file is None:
+            self.form.file = SpooledFile(self._spool_dir)
+            content_type = self._headers.get(b"content-type", b"").decode("latin-1")
+            self.form.file_content_type = content_type[:100] or None
+            self._target = self.form.file
+        elif b"filename" in params:
+            self._target = None  # another file part: read past it, keep nothing
+        else:
+            self._target = bytearray()
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        target = self._target
+        if isinstance(target, SpooledFile):
+            if target.size + (end - start) > self._file_limit:
+                raise PayloadTooLarge(self.too_large_details())
+            target.write(data[start:end])
+        elif isinstance(target, bytearray) and len(target) < MAX_TEXT_FIELD_BYTES:
+            target += data[start : min(end, start + MAX_TEXT_FIELD_BYTES - len(target))]
+
+    def on_part_end(self) -> None:
+        target = self._target
+        if isinstance(target, SpooledFile):
+            target.finish()
+        elif isinstance(target, bytearray):
+            value = target.decode("utf-8", "replace")
+            if self._name == PASSWORD_FIELD:
+                self.form.password = value
+            elif self._name == HASH_FIELD:
+                self.form.client_hash = value.strip()[:128]
+            elif len(self.form.metadata) < MAX_TEXT_FIELDS:
+                self.form.metadata[self._name[:64]] = value
+        self._target = None
+
+    def too_large_details(self) -> str:
+        limit_mb = self._file_limit / (1024 * 1024)
+        if self._declared_length:
+            size = f"about {self._declared_length / (1024 * 1024):.1f} MB"
+        else:
+            size = f"more than {limit_mb:.1f} MB"
+        return f"file is {size}; the limit is {limit_mb:.1f} MB"
+
+
+def boundary_of(content_type: str | None) -> bytes:
+    kind, params = parse_options_header(content_type)
+    if kind != b"multipart/form-data":
+        raise InvalidRequest("expected a multipart/form-data body")
+    boundary = params.get(b"boundary")
+    if not boundary or len(boundary) > 200:
+        raise InvalidRequest("multipart body without a valid boundary")
+    return boundary
+
+
+def check_declared_length(declared_length: int | None, file_limit: int) -> None:
+    """SPEC §3.1: a Content-Length already over the cap is refused before reading."""
+    if declared_length is not None and declared_length > file_limit + MULTIPART_OVERHEAD_BYTES:
+        mb = 1024 * 1024
+        raise PayloadTooLarge(
+            f"request is {declared_length / mb:.1f} MB; the limit is {file_limit / mb:.1f} MB"
+        )
+
+
+async def parse_ingest_form(
+    chunks: AsyncIterator[bytes],
+    content_type: str | None,
+    *,
+    declared_length: int | None,
+    file_limit: int,
+    spool_dir: Path,
+) -> IngestForm:
+    """Read the whole multipart body into an `IngestForm`.
+
+    Raises `InvalidRequest` for a body that is not well-formed multipart and
+    `PayloadTooLarge` as soon as the photo (or the body) passes its limit. On any
+    error the spooled file is removed before the error leaves this function.
+    """
+    boundary = boundary_of(content_type)
+    check_declared_length(declared_length, file_limit)
+    builder = _FormBuilder(file_limit, spool_dir, declared_length)
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": builder.on_part_begin,
+            "on_part_data": builder.on_part_data,
+            "on_part_end": builder.on_part_end,
+            "on_header_field": builder.on_header_field,
+            "on_header_value": builder.on_header_value,
+            "on_header_end": builder.on_header_end,
+            "on_headers_finished": builder.on_headers_finished,
+        },
+    )
+    body_limit = file_limit + MULTIPART_OVERHEAD_BYTES
+    received = 0
+    try:
+        async for chunk in chunks:
+            received += len(chunk)
+            if received > body_limit:
+                raise PayloadTooLarge(builder.too_large_details())
+            if chunk:
+                parser.write(chunk)
+        if parser.state != MultipartState.END:
+            raise InvalidRequest("the multipart body ended early")
+    except MultipartParseError:
+        _discard(builder.form)
+        raise InvalidRequest("the multipart body is malformed") from None
+    except BaseException:
+        _discard(builder.form)
+        raise
+    return builder.form
+
+
+def _discard(form: IngestForm) -> None:
+    if form.file is not None:
+        form.file.discard()

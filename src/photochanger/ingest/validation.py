@@ -1,0 +1,91 @@
+"""Checks on a parsed upload, in the order of SPEC §3.2."""
+
+from __future__ import annotations
+
+import hmac
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image
+
+from photochanger.errors import (
+    InvalidPassword,
+    InvalidRequest,
+    PayloadTooLarge,
+    SlotDisabled,
+    SlotNotFound,
+    UnsupportedMediaType,
+)
+from photochanger.ingest.upload import IngestForm, SpooledFile
+from photochanger.models import Slot
+
+MAX_IMAGE_MEGAPIXELS = 100
+_PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    file: SpooledFile
+    mime: str
+    width: int
+    height: int
+
+
+def check_password(given: str, expected: str) -> None:
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise InvalidPassword("wrong ingest password")
+
+
+def check_form(form: IngestForm) -> tuple[SpooledFile, str]:
+    """400s: the parts a booth upload cannot do without."""
+    if form.file is None:
+        raise InvalidRequest("missing file field 'fileToUpload'")
+    if form.password is None:
+        raise InvalidRequest("missing field 'password'")
+    if form.file.size == 0:
+        raise InvalidRequest("the uploaded file is empty")
+    return form.file, form.password
+
+
+def check_slot(slot: Slot | None, slot_id: str) -> Slot:
+    if slot is None:
+        raise SlotNotFound(f"no slot {slot_id[:40]!r}")
+    if not slot.active:
+        raise SlotDisabled(f"slot {slot.id} is disabled")
+    return slot
+
+
+def check_image(file: SpooledFile) -> CheckedUpload:
+    """415 unless the bytes are a JPEG, PNG or WebP whose header Pillow can read."""
+    mime = file.mime
+    if mime is None:
+        raise UnsupportedMediaType("the file is not a JPEG, PNG or WebP image")
+    source = io.BytesIO(file.data) if file.data is not None else file.path
+    assert source is not None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(source, formats=[_PIL_FORMATS[mime]]) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:
+        raise PayloadTooLarge(
+            f"the image has too many pixels; the limit is {MAX_IMAGE_MEGAPIXELS} MP"
+        ) from None
+    except (OSError, SyntaxError, ValueError):
+        raise UnsupportedMediaType("the file's image header cannot be read") from None
+    if width * height > MAX_IMAGE_MEGAPIXELS * 1_000_000:
+        raise PayloadTooLarge(
+            f"the image is {width * height / 1e6:.0f} MP; the limit is {MAX_IMAGE_MEGAPIXELS} MP"
+        )
+    return CheckedUpload(file=file, mime=mime, width=width, height=height)
+
+
+def client_hash_matches(file: SpooledFile, client_hash: str) -> bool:
+    """The booth's optional checksum: SHA-1 (DSLR Remote Pro) or SHA-256."""
+    value = client_hash.strip().lower()
+    if len(value) == 40:
+        return hmac.compare_digest(value, file.sha1.hexdigest())
+    if len(value) == 64:
+        return hmac.compare_digest(value, file.sha256.hexdigest())
+    return False

@@ -1,0 +1,1 @@
+"""Job records (SPEC §3.4, §6.4)."""

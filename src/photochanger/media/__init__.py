@@ -1,0 +1,1 @@
+"""The media store and the public result downloads (SPEC §5)."""

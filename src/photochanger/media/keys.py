@@ -1,0 +1,15 @@
+"""Media keys: where each kind of file lives in the store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from photochanger.ingest.media_type import EXTENSIONS
+
+
+def result_key(job_id: str, started_at: datetime, mime: str) -> str:
+    return f"results/{started_at:%Y/%m/%d}/{job_id}.{EXTENSIONS[mime]}"
+
+
+def preview_key(job_id: str, started_at: datetime) -> str:
+    return f"previews/{started_at:%Y/%m/%d}/{job_id}.webp"

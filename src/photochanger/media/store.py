@@ -1,0 +1,110 @@
+"""Where files live. `LocalMediaStore` writes a temp file and renames it into
+place, so a crash never leaves a half-written file under a served key. An S3 store
+implements the same Protocol (a single PUT is atomic there)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+READ_CHUNK_BYTES = 1024 * 1024
+
+
+class MediaStore(Protocol):
+    async def put_bytes(self, key: str, data: bytes) -> int: ...
+
+    async def put_file(self, key: str, source: Path) -> int: ...
+
+    async def read(self, key: str) -> bytes: ...
+
+    def stream(self, key: str) -> AsyncIterator[bytes]: ...
+
+    async def delete(self, key: str) -> bool:
+        """True when a file was removed; a missing file is not an error."""
+        ...
+
+    async def check_writable(self) -> None: ...
+
+    def local_path(self, key: str) -> Path | None:
+        """The file behind `key` when the store is a local disk, else None."""
+        ...
+
+
+class InvalidKey(ValueError):
+    pass
+
+
+class LocalMediaStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._tmp = self.root / ".tmp"
+
+    def prepare(self) -> None:
+        self._tmp.mkdir(parents=True, exist_ok=True)
+
+    def path_of(self, key: str) -> Path:
+        parts = PurePosixPath(key).parts
+        if not parts or key.startswith("/") or any(p in ("..", ".", "") for p in parts):
+            raise InvalidKey(f"invalid media key {key!r}")
+        return self.root.joinpath(*parts)
+
+    def local_path(self, key: str) -> Path | None:
+        return self.path_of(key)
+
+    async def put_bytes(self, key: str, data: bytes) -> int:
+        return await asyncio.to_thread(self._put, key, data, None)
+
+    async def put_file(self, key: str, source: Path) -> int:
+        return await asyncio.to_thread(self._put, key, None, source)
+
+    def _put(self, key: str, data: bytes | None, source: Path | None) -> int:
+        target = self.path_of(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        temp = self._tmp / f"{secrets.token_hex(12)}.part"
+        try:
+            if data is not None:
+                with open(temp, "xb") as handle:
+                    handle.write(data)
+            else:
+                assert source is not None
+                shutil.copyfile(source, temp)
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return target.stat().st_size
+
+    async def read(self, key: str) -> bytes:
+        return await asyncio.to_thread(self.path_of(key).read_bytes)
+
+    async def stream(self, key: str) -> AsyncIterator[bytes]:
+        handle = await asyncio.to_thread(open, self.path_of(key), "rb")
+        try:
+            while chunk := await asyncio.to_thread(handle.read, READ_CHUNK_BYTES):
+                yield chunk
+        finally:
+            handle.close()
+
+    async def exists(self, key: str) -> bool:
+        return await asyncio.to_thread(self.path_of(key).is_file)
+
+    async def delete(self, key: str) -> bool:
+        def _delete() -> bool:
+            try:
+                self.path_of(key).unlink()
+            except FileNotFoundError:
+                return False
+            return True
+
+        return await asyncio.to_thread(_delete)
+
+    async def check_writable(self) -> None:
+        probe = f".tmp/ready-{secrets.token_hex(6)}"
+        await self.put_bytes(probe, b"ok")
+        await self.delete(probe)

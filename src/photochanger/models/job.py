@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from photochanger.models.base import Base, JSONValue, UTCDateTime
+
+PENDING = text("status = 'pending'")
+
+
+class Job(Base):
+    """One processing attempt: an ingest or an admin test run (SPEC §3.4)."""
+
+    __tablename__ = "job"
+    __table_args__ = (
+        Index("ix_job_slot_started", "slot_id", "started_at"),
+        Index("ix_job_started", "started_at"),
+        Index("ix_job_status_started", "status", "started_at"),
+        # Admission counts pending jobs per slot and per provider (SPEC §3.5).
+        Index("ix_job_pending_slot", "slot_id", sqlite_where=PENDING, postgresql_where=PENDING),
+        Index(
+            "ix_job_pending_provider", "provider", sqlite_where=PENDING, postgresql_where=PENDING
+        ),
+        Index("ix_job_dedupe", "slot_id", "input_sha256", "started_at"),
+        Index("ix_job_result_expires", "result_expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slot_id: Mapped[str] = mapped_column(ForeignKey("slot.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    failure_details: Mapped[str | None] = mapped_column(Text, nullable=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    operation: Mapped[str] = mapped_column(String(64))
+    instance_id: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    input_size: Mapped[int] = mapped_column(Integer)
+    input_mime: Mapped[str] = mapped_column(String(32))
+    input_sha1: Mapped[str] = mapped_column(String(40))
+    input_sha256: Mapped[str] = mapped_column(String(64))
+    client_hash: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    client_hash_mismatch: Mapped[bool] = mapped_column(Boolean, default=False)
+    booth_metadata: Mapped[dict[str, str]] = mapped_column(JSONValue, default=dict)
+    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSONValue, default=list)
+    produced_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    degraded_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    result_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    result_mime: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    result_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    result_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    preview_key: Mapped[str | None] = mapped_column(String(300), nullable=True)

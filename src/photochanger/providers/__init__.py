@@ -1,0 +1,1 @@
+"""Image-editing backends behind one Protocol (SPEC §4.1)."""

@@ -1,0 +1,130 @@
+"""The driver shape every provider implements (SPEC §4.1)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from photochanger.deadline import Deadline
+
+
+class ProviderName(enum.StrEnum):
+    local = "local"
+    gemini = "gemini"
+    openai = "openai"
+    turbotext = "turbotext"
+    echo = "echo"  # test/benchmark provider, registered only when enabled
+
+
+class OperationSettings(BaseModel):
+    """Base of every operation's settings model: unknown keys are an error, so a
+    typo in a slot's settings is a 422, not a silently ignored option."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One thing a driver can do, with the model that validates its settings."""
+
+    name: str
+    title: str
+    settings_model: type[OperationSettings]
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """The booth's photo: either still in memory (small) or spooled to a file."""
+
+    mime: str
+    size: int
+    data: bytes | None = None
+    path: Path | None = None
+
+    def read_bytes(self) -> bytes:
+        """The whole image; call it from a worker thread when it may be on disk."""
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        return self.path.read_bytes()
+
+
+@dataclass(frozen=True)
+class TemplateImage:
+    role: str
+    mime: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """Everything a driver may use. A driver never touches the database, the media
+    store or the request."""
+
+    job_id: str
+    slot_id: str
+    operation: str
+    settings: OperationSettings
+    image: InputImage
+    deadline: Deadline
+    templates: Sequence[TemplateImage] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    """The edited image: bytes in memory, or a file the store copies from."""
+
+    mime: str
+    data: bytes | None = None
+    path: Path | None = None
+    response_id: str | None = None
+    usage: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ProviderError(Exception):
+    """Base of the typed errors a driver may raise; `message` is safe to record."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, response_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.response_id = response_id
+
+
+class ProviderTimeout(ProviderError):
+    retryable = True
+
+
+class ProviderTransientError(ProviderError):
+    retryable = True
+
+
+class ProviderPermanentError(ProviderError):
+    pass
+
+
+class ProviderNotConfigured(ProviderError):
+    pass
+
+
+class ProviderDriver(Protocol):
+    """A provider. `edit` returns the image or raises a `ProviderError`; it must
+    give up by `ctx.deadline` (the pipeline also cancels it then)."""
+
+    name: ProviderName
+    title: str
+    operations: Mapping[str, Operation]
+
+    async def edit(self, ctx: JobContext) -> ProviderResult: ...
+
+    async def start(self) -> None:
+        """Load models, open clients; called once in the app lifespan."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,49 @@
+"""`echo`: returns the input unchanged, optionally after a delay. Registered only
+with `PHOTOCHANGER_ENABLE_TEST_PROVIDERS=true`; it stands in for a provider in
+tests and benchmarks (an instant one, or one that hangs past the window)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from pydantic import Field
+
+from photochanger.providers.base import (
+    JobContext,
+    Operation,
+    OperationSettings,
+    ProviderName,
+    ProviderPermanentError,
+    ProviderResult,
+)
+
+
+class EchoSettings(OperationSettings):
+    delay_seconds: float = Field(default=0.0, ge=0.0, le=600.0)
+    fail_with: str | None = Field(
+        default=None, max_length=200, description="Raise a permanent provider error."
+    )
+
+
+class EchoDriver:
+    name: ProviderName = ProviderName.echo
+    title: str = "Echo (tests only)"
+    operations: Mapping[str, Operation] = {
+        "echo": Operation("echo", "Return the input", EchoSettings)
+    }
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def edit(self, ctx: JobContext) -> ProviderResult:
+        settings = ctx.settings
+        assert isinstance(settings, EchoSettings)
+        if settings.delay_seconds:
+            await asyncio.sleep(settings.delay_seconds)
+        if settings.fail_with:
+            raise ProviderPermanentError(settings.fail_with)
+        return ProviderResult(mime=ctx.image.mime, data=ctx.image.data, path=ctx.image.path)

@@ -1,0 +1,1 @@
+"""The built-in offline provider (SPEC §4.2)."""

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class RuntimeSettings(BaseModel):
+    """The values every replica reads on each request. Defaults apply to keys
+    that have never been set."""
+
+    sync_response_seconds: int = Field(
+        default=48, ge=10, le=60, description="T_sync: the longest an ingest may take."
+    )
+    result_ttl_hours: int = Field(default=168, ge=1, le=24 * 90)
+    slot_concurrency_limit: int = Field(default=10, ge=1, le=1000)
+    provider_concurrency_limit: int = Field(default=30, ge=1, le=5000)
+    ingest_password: str = Field(default="", description="Shown to admins; never logged.")

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from photochanger.models import Slot, TemplateMedia
+
+SLOT_ID_PATTERN = re.compile(r"slot-\d{3}")
+
+
+def is_slot_id(value: str) -> bool:
+    return SLOT_ID_PATTERN.fullmatch(value) is not None
+
+
+class SlotRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, slot_id: str) -> Slot | None:
+        """The slot, or None for an unknown id (any string, including path tricks)."""
+        if not is_slot_id(slot_id):
+            return None
+        return await self.session.get(Slot, slot_id)
+
+    async def list_all(self) -> list[Slot]:
+        return list((await self.session.scalars(select(Slot).order_by(Slot.id))).all())
+
+    async def template_media(self, slot_id: str) -> list[TemplateMedia]:
+        query = select(TemplateMedia).where(TemplateMedia.slot_id == slot_id)
+        return list((await self.session.scalars(query.order_by(TemplateMedia.created_at))).all())

@@ -1,0 +1,224 @@
+"""Fixtures: a real database per test (SQLite always, PostgreSQL when
+PHOTOCHANGER_TEST_PG_URL is set, which `make test` does), the real app, and a
+real uvicorn server for the streaming cases."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from photochanger.app import create_app
+from photochanger.config import Settings
+from photochanger.db import SessionFactory, create_engine, create_session_factory
+from photochanger.schema import upgrade_to_head
+from support import INGEST_PASSWORD
+
+PG_URL = os.environ.get("PHOTOCHANGER_TEST_PG_URL")
+TEMPLATE_DB = "photochanger_template"
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if PG_URL is None and os.environ.get("CI"):
+        raise pytest.UsageError("CI must run against PostgreSQL: use `make test`")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (a migration per test is slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def migrate() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade_to_head(engine)
+        await engine.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> str:
+    """A migrated PostgreSQL database used as `TEMPLATE` for each test's database."""
+    assert PG_URL is not None
+
+    async def prepare() -> None:
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as connection:
+            await connection.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}"))
+            await connection.execute(text(f"CREATE DATABASE {TEMPLATE_DB}"))
+        await admin.dispose()
+        engine = create_engine(_with_database(PG_URL, TEMPLATE_DB))
+        await upgrade_to_head(engine)
+        await engine.dispose()
+
+    asyncio.run(prepare())
+    return TEMPLATE_DB
+
+
+def _with_database(url: str, name: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        target = tmp_path / "photochanger.db"
+        shutil.copyfile(sqlite_template, target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    if PG_URL is None:
+        pytest.skip("PostgreSQL runs under `make test` (PHOTOCHANGER_TEST_PG_URL)")
+    template = request.getfixturevalue("postgres_template")
+    name = f"test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(statement: str) -> None:
+        engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=None)
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+        await engine.dispose()
+
+    asyncio.run(admin(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    yield _with_database(PG_URL, name)
+    asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def config(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        ingest_password=INGEST_PASSWORD,
+        enable_test_providers=True,
+        instance_id="test-instance",
+        public_base_url="http://booth.test",
+    )
+
+
+@pytest.fixture
+async def app(config: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(config)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://booth.test") as client:
+        yield client
+
+
+@pytest.fixture
+def factory(app: FastAPI) -> SessionFactory:
+    services = app.state.services
+    return services.factory  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: AsyncEngine) -> SessionFactory:
+    return create_session_factory(engine)
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def memory_kb(self, field: str = "VmHWM") -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+        raise AssertionError(f"{field} not in /proc status")
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_live_server(config: Settings, extra_env: dict[str, str] | None = None) -> LiveServer:
+    """`photochanger serve` in a child process on loopback, against the test database."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PHOTOCHANGER_ENVIRONMENT": "test",
+        "PHOTOCHANGER_DATA_DIR": str(config.data_dir),
+        "PHOTOCHANGER_DATABASE_URL": config.resolved_database_url,
+        "PHOTOCHANGER_INGEST_PASSWORD": INGEST_PASSWORD,
+        "PHOTOCHANGER_ENABLE_TEST_PROVIDERS": "true",
+        "PHOTOCHANGER_INSTANCE_ID": config.instance_id,
+        "PHOTOCHANGER_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        **(extra_env or {}),
+    }
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = config.data_dir / f"server-{port}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "photochanger", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {server.log_text()}")
+        try:
+            if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.stop()
+    raise AssertionError(f"server did not start: {server.log_text()}")
+
+
+@pytest.fixture
+def live_server(config: Settings, app: FastAPI) -> Iterator[LiveServer]:
+    """Depends on `app` so the database is migrated and the password stored."""
+    server = start_live_server(config)
+    yield server
+    server.stop()

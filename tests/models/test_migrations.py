@@ -1,0 +1,50 @@
+"""Schema only through migrations, on SQLite and PostgreSQL (SPEC §9)."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from photochanger.db import SessionFactory
+from photochanger.models import Base, Slot
+from photochanger.schema import alembic_config, current_revision, head_revision
+
+
+async def test_migrated_schema_matches_the_models(engine: AsyncEngine) -> None:
+    def diff(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True}
+        )
+        return list(compare_metadata(context, Base.metadata))
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(diff) == []
+    assert await current_revision(engine) == head_revision()
+
+
+async def test_fifteen_active_local_slots_are_seeded(session_factory: SessionFactory) -> None:
+    async with session_factory() as session:
+        slots = (await session.scalars(select(Slot).order_by(Slot.id))).all()
+    assert [slot.id for slot in slots] == [f"slot-{n:03d}" for n in range(1, 16)]
+    assert all(slot.active and slot.provider == "local" for slot in slots)
+    assert all(slot.size_limit_mb == 20 and slot.version == 1 for slot in slots)
+
+
+async def test_downgrade_and_upgrade_again(
+    engine: AsyncEngine, session_factory: SessionFactory
+) -> None:
+    def run(connection: Connection, target: str, up: bool) -> None:
+        config = alembic_config(connection)
+        (command.upgrade if up else command.downgrade)(config, target)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run, "base", False)
+    assert await current_revision(engine) is None
+    async with engine.begin() as connection:
+        await connection.run_sync(run, "head", True)
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Slot)) == 15

@@ -1,0 +1,177 @@
+"""Test helpers: images made by code, slot configuration, multipart bodies."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from sqlalchemy import update
+
+from photochanger.db import SessionFactory
+from photochanger.models import Slot
+
+INGEST_PASSWORD = "booth-secret"
+
+
+def make_image(fmt: str = "JPEG", size: tuple[int, int] = (640, 480), seed: int = 0) -> bytes:
+    """A photo-like image: smooth gradients plus texture, so filters have work to do."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    x = np.broadcast_to(np.linspace(0, 1, width)[None, :, None], (height, width, 1))
+    y = np.broadcast_to(np.linspace(0, 1, height)[:, None, None], (height, width, 1))
+    base = np.concatenate([x * 200 + 30, y * 180 + 40, (1 - x) * 160 + 50], axis=2)
+    base = base + rng.normal(0, 12, (height, width, 3))
+    image = Image.fromarray(np.clip(base, 0, 255).astype(np.uint8))
+    out = io.BytesIO()
+    image.save(out, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+    return out.getvalue()
+
+
+def noise_jpeg(target_bytes: int) -> bytes:
+    """A valid JPEG of roughly `target_bytes` (noise compresses badly)."""
+    side = int((target_bytes / 1.2) ** 0.5)
+    rng = np.random.default_rng(1)
+    image = Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=95)
+    return out.getvalue()
+
+
+def booth_fields(password: str = INGEST_PASSWORD, **extra: str) -> dict[str, str]:
+    """The text fields DSLR Remote Pro sends beside the photo."""
+    fields = {
+        "password": password,
+        "time": "2026-11-24 10:00:00",
+        "user_id": "42",
+        "id": "IMG_0001",
+        "profile": "wedding",
+        "status": "ok",
+        "name": "IMG_0001.JPG",
+        "model": "Canon EOS R6",
+        "version": "3.30",
+    }
+    fields.update(extra)
+    return fields
+
+
+def multipart_body(
+    fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]
+) -> tuple[bytes, str]:
+    """A hand-built multipart body (for requests a normal client would not send)."""
+    boundary = uuid.uuid4().hex
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + value.encode()
+            + b"\r\n"
+        )
+    for name, (filename, data, content_type) in files.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'.encode()
+            + data
+            + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+async def configure_slot(factory: SessionFactory, slot_id: str, **values: Any) -> None:
+    """Reconfigure a slot directly in the database (the admin API comes later)."""
+    async with factory() as session, session.begin():
+        await session.execute(update(Slot).where(Slot.id == slot_id).values(**values))
+
+
+def echo(delay_seconds: float = 0.0, **extra: Any) -> dict[str, Any]:
+    return {
+        "provider": "echo",
+        "operation": "echo",
+        "settings": {"delay_seconds": delay_seconds, **extra},
+    }
+
+
+def tmp_file_count(directory: os.PathLike[str]) -> int:
+    return sum(1 for _ in os.scandir(directory))
+
+
+def raw_http_request(
+    base_url: str,
+    path: str,
+    headers: dict[str, str],
+    body_chunks: Iterable[bytes] = (),
+    *,
+    wait_for_continue: bool = False,
+    timeout: float = 30.0,
+) -> tuple[int, dict[str, str], bytes]:
+    """Send a request over a plain socket, writing the body from a thread while
+    reading the answer, as a booth does. Returns (status, headers, body) of the
+    final response; a server that answers early and closes is not an error."""
+    host, port = base_url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=timeout)
+    head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\n" + "".join(
+        f"{name}: {value}\r\n" for name, value in headers.items()
+    )
+    sock.sendall(head.encode() + b"\r\n")
+    received = bytearray()
+
+    def read_until_headers() -> bytes:
+        while b"\r\n\r\n" not in received:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received.extend(chunk)
+        end = received.find(b"\r\n\r\n")
+        status_block = bytes(received[: end + 4])
+        del received[: end + 4]
+        return status_block
+
+    if wait_for_continue:
+        first = read_until_headers()
+        if not first.startswith(b"HTTP/1.1 100"):
+            return _finish_response(sock, first, received)
+
+    def send_body() -> None:
+        try:
+            for chunk in body_chunks:
+                sock.sendall(chunk)
+        except OSError:
+            pass  # the server answered and closed; that is the point
+
+    sender = threading.Thread(target=send_body, daemon=True)
+    sender.start()
+    block = read_until_headers()
+    result = _finish_response(sock, block, received)
+    sender.join(timeout=timeout)
+    return result
+
+
+def _finish_response(
+    sock: socket.socket, block: bytes, received: bytearray
+) -> tuple[int, dict[str, str], bytes]:
+    lines = block.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", "0"))
+    body = bytearray(received)
+    try:
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            body.extend(chunk)
+    except OSError:
+        pass
+    sock.close()
+    return status, headers, bytes(body)

@@ -1,0 +1,105 @@
+"""The one CLI, run as a user would: as a subprocess."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from conftest import LiveServer
+from photochanger.config import Settings
+from support import INGEST_PASSWORD, make_image
+
+
+def photochanger(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "photochanger", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_migrate_generates_and_prints_the_password_once(tmp_path: Path) -> None:
+    env = {"PHOTOCHANGER_DATA_DIR": str(tmp_path / "data")}
+    first = photochanger("migrate", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "New ingest password (shown once):" in first.stdout
+    password = first.stdout.rsplit(":", 1)[1].strip()
+    assert len(password) >= 12
+
+    second = photochanger("migrate", env=env)
+    assert second.returncode == 0
+    assert password not in second.stdout
+
+    info = photochanger("info", env=env)
+    assert info.returncode == 0
+    assert "http://127.0.0.1:8000/api/ingest/slot-001" in info.stdout
+    assert password in info.stdout
+
+
+def test_configured_password_is_used_and_not_printed(tmp_path: Path) -> None:
+    env = {"PHOTOCHANGER_DATA_DIR": str(tmp_path / "data"), "PHOTOCHANGER_INGEST_PASSWORD": "s3t"}
+    result = photochanger("migrate", env=env)
+    assert result.returncode == 0
+    assert "s3t" not in result.stdout
+    assert "s3t" in photochanger("info", env=env).stdout
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    env = {"PHOTOCHANGER_DATA_DIR": str(tmp_path / "data")}
+    result = photochanger("serve", "--port", "1", env=env)
+    assert result.returncode != 0
+    assert "photochanger migrate" in result.stdout + result.stderr
+
+
+def test_demo_sends_a_photo_through_a_running_server(
+    live_server: LiveServer, config: Settings, tmp_path: Path
+) -> None:
+    env = {"PHOTOCHANGER_DATABASE_URL": config.resolved_database_url}
+    out = tmp_path / "result.jpg"
+    result = photochanger(
+        "demo", "--slot", "slot-002", "--url", live_server.base_url, "--out", str(out), env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Saved" in result.stdout
+    edited = Image.open(out)
+    assert edited.format == "JPEG"
+
+    photo = tmp_path / "mine.png"
+    photo.write_bytes(make_image("PNG", (400, 300)))
+    result = photochanger(
+        "demo",
+        "--image",
+        str(photo),
+        "--url",
+        live_server.base_url,
+        "--password",
+        INGEST_PASSWORD,
+        "--out",
+        str(tmp_path / "r.png"),
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert Image.open(io.BytesIO((tmp_path / "r.png").read_bytes())).size == (400, 300)
+
+
+def test_demo_reports_a_wrong_password(live_server: LiveServer, tmp_path: Path) -> None:
+    result = photochanger(
+        "demo",
+        "--url",
+        live_server.base_url,
+        "--password",
+        "nope",
+        "--out",
+        str(tmp_path / "x.jpg"),
+        env={},
+    )
+    assert result.returncode == 1
+    assert "invalid_password" in result.stderr
