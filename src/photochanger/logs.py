@@ -39,3 +39,5 @@ def configure_logging(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # Alembic narrates every schema check at INFO; its news is only for `migrate`.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -303,3 +303,27 @@ async def test_errors_leave_no_temp_files_and_no_pending_jobs(
     await post(client, files={"fileToUpload": ("a", big, "image/png")})
     assert tmp_file_count(config.resolved_spool_dir) == 0
     assert await job_count(factory, "pending") == 0
+
+
+async def test_provider_not_configured_is_503(
+    client: httpx.AsyncClient, factory: SessionFactory
+) -> None:
+    await configure_slot(
+        factory, "slot-001", **echo(fail_with="no API key", fail_kind="not_configured")
+    )
+    body = assert_error(await post(client), 503, "provider_unavailable")
+    assert body["details"] == "no API key"
+    assert await job_count(factory, "failed") == 1
+
+
+async def test_unexpected_provider_crash_is_500_without_internals(
+    client: httpx.AsyncClient, factory: SessionFactory
+) -> None:
+    await configure_slot(
+        factory, "slot-001", **echo(fail_with="secret internals", fail_kind="crash")
+    )
+    body = assert_error(await post(client), 500, "internal_error")
+    assert "secret internals" not in str(body)
+    async with factory() as session:
+        job = (await session.scalars(select(Job))).one()
+        assert (job.status, job.failure_reason) == ("failed", "internal_error")

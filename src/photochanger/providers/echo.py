@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import Field
 
@@ -13,17 +14,32 @@ from photochanger.providers.base import (
     JobContext,
     Operation,
     OperationSettings,
+    ProviderError,
     ProviderName,
+    ProviderNotConfigured,
     ProviderPermanentError,
     ProviderResult,
+    ProviderTransientError,
 )
 
 
 class EchoSettings(OperationSettings):
     delay_seconds: float = Field(default=0.0, ge=0.0, le=600.0)
     fail_with: str | None = Field(
-        default=None, max_length=200, description="Raise a permanent provider error."
+        default=None, max_length=200, description="Fail with this message after the delay."
     )
+    fail_kind: Literal["permanent", "transient", "not_configured", "crash"] = Field(
+        default="permanent",
+        description="How `fail_with` fails: a typed provider error, or `crash`, an "
+        "unexpected exception (a driver bug).",
+    )
+
+
+_ERRORS: dict[str, type[ProviderError]] = {
+    "permanent": ProviderPermanentError,
+    "transient": ProviderTransientError,
+    "not_configured": ProviderNotConfigured,
+}
 
 
 class EchoDriver:
@@ -45,5 +61,7 @@ class EchoDriver:
         if settings.delay_seconds:
             await asyncio.sleep(settings.delay_seconds)
         if settings.fail_with:
-            raise ProviderPermanentError(settings.fail_with)
+            if settings.fail_kind == "crash":
+                raise RuntimeError(settings.fail_with)
+            raise _ERRORS[settings.fail_kind](settings.fail_with)
         return ProviderResult(mime=ctx.image.mime, data=ctx.image.data, path=ctx.image.path)

@@ -1,0 +1,58 @@
+"""Logs are JSON lines with a request id, one event per ingest; bad input leaves
+no stack trace, and no password, in them (SPEC §3.2, §8)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from conftest import LiveServer
+from photochanger.db import SessionFactory
+from support import INGEST_PASSWORD, booth_fields, configure_slot, echo, make_image
+
+
+async def test_bad_input_leaves_no_trace_or_secret_in_the_log(
+    live_server: LiveServer, factory: SessionFactory
+) -> None:
+    url = f"{live_server.base_url}/api/ingest/slot-001"
+    photo = make_image()
+    booth = httpx.AsyncClient()
+    sent = [
+        await booth.post(url, data=booth_fields(), files={"fileToUpload": ("a.jpg", photo)}),
+        await booth.post(url, data=booth_fields(password="wrong-guess")),
+        await booth.post(
+            url, content=b"garbage", headers={"content-type": "multipart/form-data; boundary=z"}
+        ),
+        await booth.post(url, data=booth_fields(), files={"fileToUpload": ("a.jpg", b"%PDF-1.7")}),
+        await booth.post(f"{url}9", data=booth_fields(), files={"fileToUpload": ("a.jpg", photo)}),
+        await booth.post(url, json={"password": INGEST_PASSWORD}),
+    ]
+    await configure_slot(factory, "slot-001", **echo(fail_with="refused"))
+    sent.append(
+        await booth.post(url, data=booth_fields(), files={"fileToUpload": ("a.jpg", photo)})
+    )
+    await booth.aclose()
+    assert [r.status_code for r in sent] == [200, 400, 400, 415, 404, 400, 502]
+    request_ids = {r.headers["x-request-id"] for r in sent}
+    assert len(request_ids) == len(sent)
+
+    live_server.stop()
+    text = live_server.log_text()
+    assert INGEST_PASSWORD not in text
+    assert "wrong-guess" not in text
+    assert "Traceback" not in text
+    events = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    ingests = [event for event in events if event["event"] == "ingest_finished"]
+    assert len(ingests) == len(sent)
+    assert {event["request_id"] for event in ingests} == request_ids
+    assert [event["outcome"] for event in ingests] == [
+        "done",
+        "error",
+        "error",
+        "error",
+        "error",
+        "error",
+        "error",
+    ]
+    assert ingests[-1]["failure_reason"] == "provider_error"
