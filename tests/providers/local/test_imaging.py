@@ -47,7 +47,10 @@ def matrix_profile(name: str, primaries: list[tuple[float, float, float]]) -> by
     tags = [
         (b"desc", description),
         (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
-        *((tag, xyz(*primary)) for tag, primary in zip((b"rXYZ", b"gXYZ", b"bXYZ"), primaries)),
+        *(
+            (tag, xyz(*primary))
+            for tag, primary in zip((b"rXYZ", b"gXYZ", b"bXYZ"), primaries, strict=True)
+        ),
         *((tag, gamma) for tag in (b"rTRC", b"gTRC", b"bTRC")),
         (b"cprt", b"text\0\0\0\0none\0\0\0\0"),
     ]

@@ -3,8 +3,8 @@ grade (SPEC §4.2). Pure functions of bytes and settings.
 
 Speed is part of the job: a guest is waiting at the booth. The expensive,
 neighbourhood-based filters run on a copy of about one megapixel — their output
-is smooth at that scale anyway — and everything done at full resolution is a
-per-pixel table look-up, a weighted sum or a resize.
+is smooth at that scale anyway — and what runs at full resolution is per-pixel
+work (table look-ups, weighted sums, a division), a resize or one small blur.
 """
 
 from __future__ import annotations
@@ -140,10 +140,11 @@ def pencil(rgb: RGBImage) -> RGBImage:
     """A graphite sketch on slightly warm paper.
 
     The classic colour dodge of the grey image by its own blur: flat areas go to
-    white and only local darkening — contours — stays. The blur is taken on a
-    small copy and scaled up (it is smooth anyway), so the full-resolution part is
-    one division; a soft share of the blurred tone is then multiplied in as
-    shading, so dark hair and clothes read as hatched areas, not blank paper."""
+    white and only local darkening — contours — stays. The wide blur is taken on
+    a small copy and scaled up (it is smooth anyway), so full resolution only
+    costs a light denoise blur, one division and table look-ups; a soft share of
+    the blurred tone is multiplied in as shading, so dark hair and clothes read as
+    shaded areas, not blank paper."""
     height, width = rgb.shape[:2]
     size = math.sqrt(height * width)  # sizes below are fractions of this
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -152,7 +153,7 @@ def pencil(rgb: RGBImage) -> RGBImage:
     blurred_small = cv2.GaussianBlur(small, (0, 0), _PENCIL_STROKE * size * small_scale)
     blurred = cv2.resize(blurred_small, (width, height), interpolation=cv2.INTER_LINEAR)
     # Smooth away sensor noise, which the dodge would otherwise turn into grit.
-    grey = cv2.GaussianBlur(grey, (0, 0), max(0.5, _PENCIL_GRAIN * size))
+    grey = cv2.GaussianBlur(grey, (0, 0), max(0.6, _PENCIL_GRAIN * size))
     # The offset keeps the ratio calm in dark areas, where a small difference between
     # two small numbers would otherwise come out as speckle (16 bits: no clipping).
     numerator = numpy.asarray(grey, dtype=numpy.uint16) + numpy.uint16(_PENCIL_OFFSET)
@@ -166,16 +167,17 @@ def pencil(rgb: RGBImage) -> RGBImage:
 
 # The dodge blur (stroke width) and the denoise blur, as fractions of sqrt(pixels).
 _PENCIL_STROKE = 0.006
-_PENCIL_GRAIN = 0.0004
+_PENCIL_GRAIN = 0.0007
 _PENCIL_OFFSET = 24
-_x = numpy.arange(256, dtype=numpy.float32) / 255
+# Every 8-bit input level as 0..1: the x axis of each tone curve below.
+_RAMP = numpy.arange(256, dtype=numpy.float32) / 255
 # Darken the dodge result so strokes read as graphite, not a faint trace.
-_PENCIL_LINES = (numpy.clip(_x, 0, 1) ** 2.2 * 255).round().astype(numpy.uint8)
+_PENCIL_LINES = (numpy.clip(_RAMP, 0, 1) ** 2.2 * 255).round().astype(numpy.uint8)
 # 35 % of the local tone as shading; white stays white.
-_PENCIL_SHADE = ((1 - 0.35 * (1 - _x)) * 255).round().astype(numpy.uint8)
+_PENCIL_SHADE = ((1 - 0.35 * (1 - _RAMP)) * 255).round().astype(numpy.uint8)
 # Paper is faintly warm; graphite is neutral, so tint the highlights only.
 _PAPER = [
-    (_x * numpy.float32(tint) * 255).round().astype(numpy.uint8) for tint in (1.0, 0.985, 0.955)
+    (_RAMP * numpy.float32(tint) * 255).round().astype(numpy.uint8) for tint in (1.0, 0.985, 0.955)
 ]
 
 
@@ -190,12 +192,12 @@ def color_grade(rgb: RGBImage, grade: Grade) -> RGBImage:
 
 def _grade_natural(rgb: RGBImage) -> RGBImage:
     black, white = _levels(rgb, clip=0.005, max_black=24, min_white=220)
-    curve = _s_curve(_stretch(_x, black, white), 0.25)
+    curve = _s_curve(_stretch(_RAMP, black, white), 0.25)
     return _saturate(_apply_curves(rgb, curve, curve, curve), 1.12)
 
 
 def _grade_warm(rgb: RGBImage) -> RGBImage:
-    base = _s_curve(_x, 0.2)
+    base = _s_curve(_RAMP, 0.2)
     red = _gamma(base, 0.88)
     green = _gamma(base, 0.97)
     blue = _gamma(base, 1.18) * 0.96
@@ -203,7 +205,7 @@ def _grade_warm(rgb: RGBImage) -> RGBImage:
 
 
 def _grade_cool(rgb: RGBImage) -> RGBImage:
-    base = _s_curve(_x, 0.2)
+    base = _s_curve(_RAMP, 0.2)
     red = _gamma(base, 1.2) * 0.97
     green = _gamma(base, 1.02)
     blue = _gamma(base, 0.85)
@@ -211,7 +213,7 @@ def _grade_cool(rgb: RGBImage) -> RGBImage:
 
 
 def _grade_vintage(rgb: RGBImage) -> RGBImage:
-    base = _s_curve(_x, 0.3)
+    base = _s_curve(_RAMP, 0.3)
     # Faded: blacks lifted, whites lowered, a warm-yellow cast in the highlights.
     red = 0.10 + 0.87 * _gamma(base, 0.92)
     green = 0.08 + 0.85 * base
@@ -223,7 +225,7 @@ def _grade_noir(rgb: RGBImage) -> RGBImage:
     # A red-leaning mix, like a yellow filter on black-and-white film: kind to skin.
     grey = cv2.transform(rgb, numpy.array([[0.45, 0.42, 0.13]], dtype=numpy.float32))
     black, white = _levels(grey, clip=0.01, max_black=60, min_white=180)
-    curve = _s_curve(_stretch(_x, black, white), 0.7)
+    curve = _s_curve(_stretch(_RAMP, black, white), 0.7)
     grey = cv2.LUT(grey, _to_table(curve))
     return cast(RGBImage, cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB))
 
