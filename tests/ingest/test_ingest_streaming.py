@@ -4,11 +4,14 @@ the body over whole."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 
 from conftest import LiveServer
 from photochanger.config import Settings
 from photochanger.db import SessionFactory
+from photochanger.settings.repository import SettingRepository
 from support import (
     booth_fields,
     configure_slot,
@@ -138,4 +141,36 @@ async def test_large_upload_is_spooled_and_answered_with_flat_memory(
     assert int(headers["content-length"]) == len(photo)
     growth_mb = (live_server.memory_kb("VmHWM") - before) / 1024
     assert growth_mb < len(photo) / MB, f"peak RSS grew {growth_mb:.0f} MB"
+    assert tmp_file_count(config.resolved_spool_dir) == 0
+
+
+async def test_an_upload_slower_than_the_window_is_cut_off(
+    live_server: LiveServer, factory: SessionFactory, config: Settings
+) -> None:
+    async with factory() as session, session.begin():
+        await SettingRepository(session).put("sync_response_seconds", 10, updated_by="test")
+    photo = noise_jpeg(2 * MB)
+    body, content_type = multipart_body(
+        booth_fields(), {"fileToUpload": ("a.jpg", photo, "image/jpeg")}
+    )
+
+    def trickle() -> Iterator[bytes]:
+        yield body[: len(body) // 2]  # spooled to disk by now
+        time.sleep(11)  # then the booth stalls past the window
+
+    status, _, answer = raw_http_request(
+        live_server.base_url,
+        "/api/ingest/slot-001",
+        {"Content-Type": content_type, "Content-Length": str(len(body))},
+        trickle(),
+    )
+    assert status == 504
+    assert b'"provider_timeout"' in answer
+    finished = [
+        json.loads(line)
+        for line in live_server.log_text().splitlines()
+        if "ingest_finished" in line
+    ]
+    assert finished[-1]["failure_reason"] == "provider_timeout"
+    assert 9_500 <= finished[-1]["duration_ms"] < 11_000
     assert tmp_file_count(config.resolved_spool_dir) == 0

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import structlog
 from fastapi import APIRouter, Request
 from starlette.requests import ClientDisconnect
@@ -7,7 +9,7 @@ from starlette.responses import Response, StreamingResponse
 
 from photochanger.deadline import Arrival, Deadline
 from photochanger.dependencies import ServicesDep
-from photochanger.errors import InvalidRequest, PhotoChangerError
+from photochanger.errors import InvalidRequest, PhotoChangerError, ProviderTimedOut
 from photochanger.ingest.upload import IngestForm, parse_ingest_form
 
 router = APIRouter(tags=["ingest"])
@@ -76,13 +78,18 @@ async def ingest(slot_id: str, request: Request, services: ServicesDep) -> Respo
     deadline = Deadline.start(snapshot.runtime.sync_response_seconds, arrival)
     form: IngestForm | None = None
     try:
-        form = await parse_ingest_form(
-            request.stream(),
-            request.headers.get("content-type"),
-            declared_length=_content_length(request),
-            file_limit=snapshot.file_limit_bytes,
-            spool_dir=services.config.resolved_spool_dir,
-        )
+        try:
+            # A trickling upload spends the same window as the provider would.
+            async with asyncio.timeout(deadline.remaining()):
+                form = await parse_ingest_form(
+                    request.stream(),
+                    request.headers.get("content-type"),
+                    declared_length=_content_length(request),
+                    file_limit=snapshot.file_limit_bytes,
+                    spool_dir=services.config.resolved_spool_dir,
+                )
+        except TimeoutError:
+            raise ProviderTimedOut("the upload did not finish within the sync window") from None
         result = await ingest.run(
             slot_id=slot_id, snapshot=snapshot, form=form, deadline=deadline, source="ingest"
         )
