@@ -8,6 +8,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,8 @@ from PIL import Image
 from sqlalchemy import update
 
 from photochanger.db import SessionFactory
-from photochanger.models import Slot
+from photochanger.models import Job, Slot
+from photochanger.models.base import utcnow
 
 INGEST_PASSWORD = "booth-secret"
 
@@ -175,3 +177,25 @@ def _finish_response(
         pass
     sock.close()
     return status, headers, bytes(body)
+
+
+def pending_job(job_id: str, *, instance_id: str = "test", started_ago: float = 0.0) -> Job:
+    """A job row as admission writes it, started `started_ago` seconds ago."""
+    started = utcnow() - timedelta(seconds=started_ago)
+    return Job(
+        id=job_id,
+        slot_id="slot-001",
+        source="ingest",
+        status="pending",
+        provider="local",
+        operation="stylize",
+        instance_id=instance_id,
+        started_at=started,
+        deadline_at=started + timedelta(seconds=48),
+        input_size=1,
+        input_mime="image/jpeg",
+        input_sha1="0" * 40,
+        input_sha256="0" * 64,
+        booth_metadata={},
+        attempts=[],
+    )

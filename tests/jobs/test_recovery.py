@@ -7,7 +7,6 @@ import contextlib
 import os
 import signal
 import threading
-from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -18,8 +17,7 @@ from photochanger.config import Settings
 from photochanger.db import SessionFactory
 from photochanger.jobs.recovery import close_interrupted_jobs
 from photochanger.models import Job
-from photochanger.models.base import utcnow
-from support import booth_fields, configure_slot, echo, make_image
+from support import booth_fields, configure_slot, echo, make_image, pending_job
 
 
 async def test_restarted_process_closes_its_pending_job(
@@ -65,34 +63,12 @@ async def test_restarted_process_closes_its_pending_job(
 async def test_other_replicas_live_jobs_are_left_alone(
     app: FastAPI, factory: SessionFactory
 ) -> None:
-    now = utcnow()
-
-    def job(job_id: str, instance: str, started_ago: float) -> Job:
-        started = now - timedelta(seconds=started_ago)
-        return Job(
-            id=job_id,
-            slot_id="slot-001",
-            source="ingest",
-            status="pending",
-            provider="local",
-            operation="stylize",
-            instance_id=instance,
-            started_at=started,
-            deadline_at=started + timedelta(seconds=48),
-            input_size=1,
-            input_mime="image/jpeg",
-            input_sha1="0" * 40,
-            input_sha256="0" * 64,
-            booth_metadata={},
-            attempts=[],
-        )
-
     async with factory() as session, session.begin():
         session.add_all(
             [
-                job("live-other", "replica-b", 5),
-                job("dead-other", "replica-c", 600),
-                job("mine", "replica-a", 1),
+                pending_job("live-other", instance_id="replica-b", started_ago=5),
+                pending_job("dead-other", instance_id="replica-c", started_ago=600),
+                pending_job("mine", instance_id="replica-a", started_ago=1),
             ]
         )
     assert await close_interrupted_jobs(factory, "replica-a") == 2

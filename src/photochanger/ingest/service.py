@@ -32,8 +32,9 @@ from photochanger.ingest.media_type import SNIFF_BYTES, sniff_image_mime
 from photochanger.ingest.upload import IngestForm
 from photochanger.jobs.repository import JobRepository
 from photochanger.media.keys import result_key
+from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
-from photochanger.models import Job, MediaObject, Slot
+from photochanger.models import Job, Slot
 from photochanger.models.base import utcnow
 from photochanger.providers.base import (
     InputImage,
@@ -248,17 +249,14 @@ class IngestService:
         finished = utcnow()
         expires = finished + timedelta(hours=runtime.result_ttl_hours)
         async with self._factory() as session, session.begin():
-            session.add(
-                MediaObject(
-                    id=secrets.token_urlsafe(12),
-                    kind="result",
-                    key=key,
-                    size=size,
-                    mime=mime,
-                    job_id=job.id,
-                    slot_id=job.slot_id,
-                    expires_at=expires,
-                )
+            MediaRepository(session).add(
+                kind="result",
+                key=key,
+                size=size,
+                mime=mime,
+                job_id=job.id,
+                slot_id=job.slot_id,
+                expires_at=expires,
             )
             await session.flush()
             done = await JobRepository(session).finish(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import secrets
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,9 @@ from PIL import Image, ImageOps
 
 from photochanger.db import SessionFactory
 from photochanger.media.keys import preview_key
+from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
-from photochanger.models import Job, MediaObject
+from photochanger.models import Job
 
 PREVIEW_EDGE = 512
 log = structlog.get_logger("photochanger.media")
@@ -75,17 +75,14 @@ class PreviewMaker:
                 key = preview_key(job_id, started_at)
                 size = await self._store.put_bytes(key, webp)
             async with self._factory() as session, session.begin():
-                session.add(
-                    MediaObject(
-                        id=secrets.token_urlsafe(12),
-                        kind="preview",
-                        key=key,
-                        size=size,
-                        mime="image/webp",
-                        job_id=job_id,
-                        slot_id=slot_id,
-                        expires_at=expires_at,
-                    )
+                MediaRepository(session).add(
+                    kind="preview",
+                    key=key,
+                    size=size,
+                    mime="image/webp",
+                    job_id=job_id,
+                    slot_id=slot_id,
+                    expires_at=expires_at,
                 )
                 job = await session.get(Job, job_id)
                 if job is not None:
