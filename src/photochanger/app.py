@@ -24,6 +24,7 @@ from photochanger.media.endpoints import router as media_router
 from photochanger.media.preview import PreviewMaker
 from photochanger.media.store import LocalMediaStore
 from photochanger.middleware import RequestIdMiddleware
+from photochanger.providers.endpoints import router as providers_router
 from photochanger.providers.registry import build_registry
 from photochanger.schema import current_revision, head_revision
 from photochanger.settings.service import ensure_ingest_password
@@ -93,6 +94,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _render_unexpected_error)
     app.include_router(ingest_router)
     app.include_router(media_router)
+    app.include_router(providers_router)
     app.include_router(health_router)
     return app
 

@@ -1,15 +1,34 @@
-"""A sample photo made by code, for `photochanger demo` (nothing to download)."""
+"""A sample photo for `photochanger demo`, from what is installed (nothing is
+downloaded): matplotlib, a dependency of the segmentation package, ships a
+portrait of Grace Hopper; without it, a figure drawn by code."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
 
-def sample_photo(width: int = 1600, height: int = 1067) -> bytes:
-    """A JPEG of a figure in front of a window-lit wall: enough structure for
-    every look to show what it does."""
+def installed_portrait() -> Path | None:
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(
+        next(iter(spec.submodule_search_locations)), "mpl-data/sample_data/grace_hopper.jpg"
+    )
+    return path if path.is_file() else None
+
+
+def sample_photo() -> bytes:
+    """JPEG bytes of a person to send through a slot."""
+    portrait = installed_portrait()
+    return portrait.read_bytes() if portrait else drawn_figure()
+
+
+def drawn_figure(width: int = 1600, height: int = 1067) -> bytes:
+    """A figure in front of a window-lit wall: enough structure for every look."""
     image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
     tint = Image.new("RGB", (width, height), (70, 110, 160))
     image = Image.blend(image, tint, 0.6)

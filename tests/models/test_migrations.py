@@ -14,6 +14,10 @@ from photochanger.models import Base, Slot
 from photochanger.schema import alembic_config, current_revision, head_revision
 
 
+def run(connection: Connection, target: str, up: bool) -> None:
+    (command.upgrade if up else command.downgrade)(alembic_config(connection), target)
+
+
 async def test_migrated_schema_matches_the_models(engine: AsyncEngine) -> None:
     def diff(connection: Connection) -> list[object]:
         context = MigrationContext.configure(
@@ -31,16 +35,18 @@ async def test_fifteen_active_local_slots_are_seeded(session_factory: SessionFac
         slots = (await session.scalars(select(Slot).order_by(Slot.id))).all()
     assert [slot.id for slot in slots] == [f"slot-{n:03d}" for n in range(1, 16)]
     assert all(slot.active and slot.provider == "local" for slot in slots)
-    assert all(slot.size_limit_mb == 20 and slot.version == 1 for slot in slots)
+    assert all(slot.size_limit_mb == 20 for slot in slots)
+    showcase = {slot.id: (slot.operation, slot.settings) for slot in slots[:3]}
+    assert showcase == {
+        "slot-001": ("background_replace", {"background": "studio"}),
+        "slot-002": ("background_replace", {"background": "blur"}),
+        "slot-003": ("stylize", {"style": "cartoon"}),
+    }
 
 
 async def test_downgrade_and_upgrade_again(
     engine: AsyncEngine, session_factory: SessionFactory
 ) -> None:
-    def run(connection: Connection, target: str, up: bool) -> None:
-        config = alembic_config(connection)
-        (command.upgrade if up else command.downgrade)(config, target)
-
     async with engine.begin() as connection:
         await connection.run_sync(run, "base", False)
     assert await current_revision(engine) is None
@@ -48,3 +54,26 @@ async def test_downgrade_and_upgrade_again(
         await connection.run_sync(run, "head", True)
     async with session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Slot)) == 15
+
+
+async def test_showcase_migration_keeps_an_admins_configuration(
+    engine: AsyncEngine, session_factory: SessionFactory
+) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(run, "0001", False)
+    async with session_factory() as session, session.begin():
+        slot = await session.get(Slot, "slot-001")
+        assert slot is not None
+        assert slot.operation == "stylize"
+        slot.settings = {"style": "pencil"}
+        slot.version = 2
+        slot.updated_by = "admin"
+    async with engine.begin() as connection:
+        await connection.run_sync(run, "head", True)
+    async with session_factory() as session:
+        mine = await session.get(Slot, "slot-001")
+        untouched = await session.get(Slot, "slot-002")
+    assert mine is not None
+    assert untouched is not None
+    assert (mine.operation, mine.settings) == ("stylize", {"style": "pencil"})
+    assert untouched.operation == "background_replace"

@@ -44,6 +44,7 @@ from photochanger.providers.base import (
     ProviderError,
     ProviderNotConfigured,
     ProviderResult,
+    TemplateImage,
 )
 from photochanger.providers.registry import ProviderRegistry, UnknownOperation
 from photochanger.settings.schemas import RuntimeSettings
@@ -150,15 +151,16 @@ class IngestService:
         await self._admit(job, snapshot.runtime)
         structlog.contextvars.bind_contextvars(job_id=job.id)
 
-        ctx = JobContext(
-            job_id=job.id,
-            slot_id=slot.id,
-            operation=slot.operation,
-            settings=settings,
-            image=InputImage(mime=upload.mime, size=file.size, data=file.data, path=file.path),
-            deadline=deadline,
-        )
         try:
+            ctx = JobContext(
+                job_id=job.id,
+                slot_id=slot.id,
+                operation=slot.operation,
+                settings=settings,
+                image=InputImage(mime=upload.mime, size=file.size, data=file.data, path=file.path),
+                deadline=deadline,
+                templates=await self._load_templates(slot.id),
+            )
             result = await self._execute(driver, ctx)
             stored = await self._store_result(job, result, snapshot.runtime, deadline)
         except asyncio.CancelledError:
@@ -187,6 +189,18 @@ class IngestService:
         except ValidationError:
             raise ServiceUnavailable(f"{slot.id} has invalid provider settings") from None
         return driver, settings
+
+    async def _load_templates(self, slot_id: str) -> list[TemplateImage]:
+        async with self._factory() as session:
+            files = await SlotRepository(session).template_files(slot_id)
+        try:
+            return [
+                TemplateImage(role=role, mime=mime, data=await self._store.read(key))
+                for role, key, mime in files
+            ]
+        except OSError:
+            log.exception("template_unreadable", slot_id=slot_id)
+            raise ServiceUnavailable("a template image of this slot cannot be read") from None
 
     async def _admit(self, job: Job, runtime: RuntimeSettings) -> None:
         """Count and insert under the admission lock, so the limits hold across

@@ -5,7 +5,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from photochanger.models import Slot, TemplateMedia
+from photochanger.models import MediaObject, Slot, TemplateMedia
 
 SLOT_ID_PATTERN = re.compile(r"slot-\d{3}")
 
@@ -27,6 +27,12 @@ class SlotRepository:
     async def list_all(self) -> list[Slot]:
         return list((await self.session.scalars(select(Slot).order_by(Slot.id))).all())
 
-    async def template_media(self, slot_id: str) -> list[TemplateMedia]:
-        query = select(TemplateMedia).where(TemplateMedia.slot_id == slot_id)
-        return list((await self.session.scalars(query.order_by(TemplateMedia.created_at))).all())
+    async def template_files(self, slot_id: str) -> list[tuple[str, str, str]]:
+        """(role, media key, mime) of the slot's live template images, oldest first."""
+        query = (
+            select(TemplateMedia.role, MediaObject.key, MediaObject.mime)
+            .join(MediaObject, MediaObject.id == TemplateMedia.media_object_id)
+            .where(TemplateMedia.slot_id == slot_id, MediaObject.cleaned_at.is_(None))
+            .order_by(TemplateMedia.created_at, TemplateMedia.id)
+        )
+        return [(role, key, mime) for role, key, mime in (await self.session.execute(query))]

@@ -6,7 +6,10 @@ from __future__ import annotations
 import io
 import math
 import warnings
+from collections.abc import Callable
+from typing import cast
 
+import cv2
 import numpy
 import numpy.typing as npt
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
@@ -49,8 +52,12 @@ def decode(data: bytes, *, max_pixels: int | None = None) -> tuple[RGBImage, str
     than `max_pixels`; other formats come back at full size. Callers that need an
     exact size resize the array themselves.
 
-    The array is read-only (it shares Pillow's buffer; a copy of 12 MP costs
-    tens of milliseconds): operations build new arrays rather than edit it.
+    The array may be read-only (it can share Pillow's buffer; a copy of 12 MP
+    costs tens of milliseconds): operations build new arrays rather than edit it.
+
+    A complete baseline or progressive JPEG in sRGB (the booth's usual photo) is
+    decoded by OpenCV's libjpeg-turbo straight into an RGB array: half the time of
+    Pillow's decoder, which fills a 4-byte-per-pixel image that is then copied.
 
     Truncated files raise `UndecodableImage` (Pillow's `LOAD_TRUNCATED_IMAGES`
     must stay False, its default): a grey-filled half photo is not a result.
@@ -62,6 +69,11 @@ def decode(data: bytes, *, max_pixels: int | None = None) -> tuple[RGBImage, str
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=list(MIME_BY_FORMAT)) as image:
                 fmt = image.format or ""
+                full_size = max_pixels is None or image.width * image.height <= max_pixels
+                if fmt == "JPEG" and full_size:
+                    fast = _decode_plain_jpeg(data, image)
+                    if fast is not None:
+                        return fast, fmt
                 if max_pixels is not None and fmt == "JPEG":
                     _draft_to(image, max_pixels)
                 image.load()
@@ -85,19 +97,64 @@ def encode(rgb: RGBImage, fmt: str, *, jpeg_quality: int = 92) -> tuple[bytes, s
     percent of file size matter less than a few hundred milliseconds."""
     if fmt not in MIME_BY_FORMAT:
         raise ValueError(f"cannot encode as {fmt!r}")
-    image = Image.fromarray(numpy.ascontiguousarray(rgb))
-    if image.mode != "RGB":
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != numpy.uint8:
         raise ValueError("expected an (H, W, 3) uint8 RGB array")
-    buffer = io.BytesIO()
     if fmt == "JPEG":
-        image.save(buffer, "JPEG", quality=jpeg_quality, optimize=False)
-    elif fmt == "PNG":
+        # OpenCV's encoder takes the array as it is (Pillow first copies it into a
+        # 4-byte-per-pixel image): faster, and 24 MP less memory at 24 MP. Same
+        # libjpeg-turbo, same 4:2:0 chroma subsampling as Pillow's default.
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+        if not ok:
+            raise ValueError("the JPEG encoder failed")
+        return encoded.tobytes(), MIME_BY_FORMAT[fmt]
+    image = Image.fromarray(numpy.ascontiguousarray(rgb))
+    buffer = io.BytesIO()
+    if fmt == "PNG":
         image.save(buffer, "PNG", compress_level=1)
     else:
         # method 0 is WebP's fastest encoder; at 12 MP method 4 (the default)
         # takes about three times as long for a slightly smaller file.
         image.save(buffer, "WEBP", quality=jpeg_quality, method=0)
     return buffer.getvalue(), MIME_BY_FORMAT[fmt]
+
+
+# EXIF orientation → how to turn the stored pixels upright (as Pillow's exif_transpose).
+_ORIENTATIONS: dict[int, Callable[[RGBImage], RGBImage]] = {
+    2: lambda rgb: cast(RGBImage, cv2.flip(rgb, 1)),
+    3: lambda rgb: cast(RGBImage, cv2.rotate(rgb, cv2.ROTATE_180)),
+    4: lambda rgb: cast(RGBImage, cv2.flip(rgb, 0)),
+    5: lambda rgb: cast(RGBImage, cv2.transpose(rgb)),
+    6: lambda rgb: cast(RGBImage, cv2.rotate(rgb, cv2.ROTATE_90_CLOCKWISE)),
+    7: lambda rgb: cast(RGBImage, cv2.flip(cv2.transpose(rgb), -1)),
+    8: lambda rgb: cast(RGBImage, cv2.rotate(rgb, cv2.ROTATE_90_COUNTERCLOCKWISE)),
+}
+
+
+def _decode_plain_jpeg(data: bytes, image: Image.Image) -> RGBImage | None:
+    """The fast path of `decode`, or None when the photo needs Pillow: not a
+    colour JPEG, a colour profile other than sRGB, or no end-of-image marker
+    (a truncated file must raise, and OpenCV would fill the missing part grey)."""
+    if image.mode != "RGB" or not data.rstrip(b"\0").endswith(b"\xff\xd9"):
+        return None
+    icc_profile = image.info.get("icc_profile")
+    if icc_profile and not _is_srgb_bytes(icc_profile):
+        return None
+    orientation = image.getexif().get(0x0112, 1)
+    flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+    bgr = cv2.imdecode(numpy.frombuffer(data, dtype=numpy.uint8), flags)
+    if bgr is None or bgr.shape[:2] != (image.height, image.width):
+        return None
+    rgb = cast(RGBImage, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr))
+    turn = _ORIENTATIONS.get(orientation)
+    return turn(rgb) if turn is not None else rgb
+
+
+def _is_srgb_bytes(icc_profile: bytes) -> bool:
+    try:
+        return _is_srgb(ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)))
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return True  # unreadable: Pillow's path would keep the pixels as they are too
 
 
 def _draft_to(image: Image.Image, max_pixels: int) -> None:

@@ -1,0 +1,22 @@
+"""GET /api/providers: every driver's operations and settings schemas."""
+
+from __future__ import annotations
+
+import httpx
+
+
+async def test_lists_local_operations_with_their_settings_schemas(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/api/providers")
+    assert response.status_code == 200
+    providers = {p["name"]: p for p in response.json()["providers"]}
+    assert "local" in providers
+    operations = {op["name"]: op for op in providers["local"]["operations"]}
+    assert set(operations) >= {"background_replace", "stylize", "enhance"}
+    background = operations["background_replace"]["settings_schema"]
+    assert background["type"] == "object"
+    assert background["additionalProperties"] is False
+    assert set(background["properties"]["background"]["enum"]) >= {"template", "studio", "blur"}
+    stylize = operations["stylize"]["settings_schema"]
+    assert "cartoon" in stylize["properties"]["style"]["enum"]
