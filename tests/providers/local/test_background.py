@@ -20,10 +20,10 @@ from skimage import data
 
 from photochanger.providers.local.background import (
     BackgroundReplaceSettings,
-    _cover,
     background_replace,
 )
-from photochanger.providers.local.imaging import UndecodableImage, decode
+from photochanger.providers.local.backgrounds import _cover
+from photochanger.providers.local.imaging import UndecodableImage
 from photochanger.providers.local.segmentation import PersonSegmenter
 
 Box = tuple[int, int, int, int]  # top, bottom, left, right
@@ -350,25 +350,6 @@ def test_exif_rotated_photo_comes_back_upright(segmenter: PersonSegmenter) -> No
     assert upright_result.shape == upright.shape
     assert difference(upright_result, upright, HOPPER_FACE) < 6  # JPEG twice
     assert difference(upright_result, upright, HOPPER_FLAG) > 40
-
-
-@pytest.mark.parametrize("orientation", range(1, 9))
-def test_the_fast_jpeg_decoder_turns_photos_like_pillow(orientation: int) -> None:
-    # imaging.decode decodes plain JPEGs with OpenCV and turns them by EXIF itself;
-    # every orientation must come out as Pillow's exif_transpose shows it.
-    photo = cv2.resize(astronaut(), (96, 64))
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    jpeg = encoded(photo, "JPEG", quality=95, exif=exif.tobytes())
-    rgb, fmt = decode(jpeg)
-    with Image.open(io.BytesIO(jpeg)) as image:
-        image.load()
-        from PIL import ImageOps
-
-        expected = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
-    assert fmt == "JPEG"
-    assert rgb.shape == expected.shape
-    assert np.abs(rgb.astype(int) - expected).max() <= 2
 
 
 # -- nothing to do ---------------------------------------------------------------------

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import struct
 
+import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageCms, ImageFile
+from PIL import Image, ImageCms, ImageFile, ImageOps
+from skimage.data import astronaut
 
 from photochanger.providers.local.imaging import MIME_BY_FORMAT, UndecodableImage, decode, encode
 
@@ -131,6 +133,23 @@ def test_exif_orientation_is_applied() -> None:
     assert rgb[2, -3, 0] > 200
     assert rgb[2, -3, 1] < 60
     assert rgb[2, 2, 0] < 60
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_the_fast_jpeg_decoder_turns_photos_like_pillow(orientation: int) -> None:
+    # imaging.decode decodes plain JPEGs with OpenCV and turns them by EXIF itself;
+    # every orientation must come out as Pillow's exif_transpose shows it.
+    stored = cv2.resize(np.ascontiguousarray(astronaut()), (96, 64))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    jpeg = encoded(stored, "JPEG", quality=95, exif=exif.tobytes())
+    rgb, fmt = decode(jpeg)
+    with Image.open(io.BytesIO(jpeg)) as image:
+        image.load()
+        expected = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+    assert fmt == "JPEG"
+    assert rgb.shape == expected.shape
+    assert np.abs(rgb.astype(int) - expected).max() <= 2
 
 
 def test_transparency_is_composited_on_white() -> None:

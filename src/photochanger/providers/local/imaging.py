@@ -1,5 +1,6 @@
 """Decoding booth photos into RGB arrays and encoding results back, for the `local`
-provider's CPU operations. Pure functions: no knowledge of jobs, slots or the web app."""
+provider's CPU operations, and the few array helpers those operations share. Pure
+functions: no knowledge of jobs, slots or the web app."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ import io
 import math
 import warnings
 from collections.abc import Callable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import cv2
 import numpy
 import numpy.typing as npt
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+if TYPE_CHECKING:
+    from cv2.typing import MatLike
+
 RGBImage = npt.NDArray[numpy.uint8]
 """An (H, W, 3) uint8 array in RGB order, sRGB."""
+FloatImage = npt.NDArray[numpy.float32]
 
 MIME_BY_FORMAT: dict[str, str] = {
     "JPEG": "image/jpeg",
@@ -117,6 +122,22 @@ def encode(rgb: RGBImage, fmt: str, *, jpeg_quality: int = 92) -> tuple[bytes, s
         # takes about three times as long for a slightly smaller file.
         image.save(buffer, "WEBP", quality=jpeg_quality, method=0)
     return buffer.getvalue(), MIME_BY_FORMAT[fmt]
+
+
+def shrink(image: RGBImage, factor: int) -> RGBImage:
+    if factor == 1:
+        return image
+    height, width = image.shape[0] // factor, image.shape[1] // factor
+    whole = image[: height * factor, : width * factor]
+    return cast(RGBImage, cv2.resize(whole, (width, height), interpolation=cv2.INTER_AREA))
+
+
+def diagonal(image: npt.NDArray[numpy.generic]) -> float:
+    return math.hypot(image.shape[0], image.shape[1])
+
+
+def as_float(image: MatLike) -> FloatImage:
+    return cast(FloatImage, image)
 
 
 # EXIF orientation → how to turn the stored pixels upright (as Pillow's exif_transpose).

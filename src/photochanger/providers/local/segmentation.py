@@ -150,8 +150,8 @@ class PersonSegmenter:
     def _create(self, path: Path) -> list[_ImageSegmenter]:
         # mediapipe ships no type information: its objects are Any here, typed at
         # the boundary by `_ImageSegmenter`.
-        import mediapipe  # type: ignore[import-untyped]
-        from mediapipe.tasks.python import BaseOptions, vision  # type: ignore[import-untyped]
+        import mediapipe
+        from mediapipe.tasks.python import BaseOptions, vision
 
         self._image_class = mediapipe.Image
         self._image_format = mediapipe.ImageFormat.SRGB
