@@ -42,5 +42,9 @@ fmt: install-dev
 test: lint
 	scripts/with-postgres.sh $(BIN)/pytest -q
 
+bench: install-dev
+	$(BIN)/python bench/local_model.py
+	$(BIN)/python bench/ingest.py
+
 clean:
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache

@@ -75,7 +75,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await previews.drain()
+            await previews.close()
             await registry.close()
             await engine.dispose()
 

@@ -3,11 +3,13 @@ never at import time."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import event, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -63,17 +65,42 @@ def is_sqlite(engine: AsyncEngine | AsyncConnection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+_sqlite_writers: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
+
+
+def _sqlite_writer_lock(factory: SessionFactory) -> asyncio.Lock | None:
+    engine: AsyncEngine = factory.kw["bind"]
+    if engine.dialect.name != "sqlite":
+        return None
+    return _sqlite_writers.setdefault(engine.sync_engine, asyncio.Lock())
+
+
+@asynccontextmanager
+async def write_unit_of_work(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
+    """A writing transaction. On SQLite, which has one writer at a time, this
+    process's writers queue on an asyncio lock first and then take the write lock
+    at BEGIN: SQLite's own busy wait polls with sleeps and is unfair, which under
+    load left single writes waiting over a second (bench/README.md)."""
+    lock = _sqlite_writer_lock(factory)
+    if lock is None:
+        async with factory() as session, session.begin():
+            yield session
+        return
+    async with lock, factory() as session, session.begin():
+        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        yield session
+
+
 @asynccontextmanager
 async def serialized_unit_of_work(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     """A transaction that holds the cluster-wide admission lock until it commits.
 
     Counting pending jobs and inserting a new one must not interleave between
     requests, or two replicas could both see 9 of 10 and both admit. SQLite takes
-    its single write lock at BEGIN; PostgreSQL takes a transaction advisory lock.
+    its single write lock at BEGIN (IMMEDIATE); PostgreSQL takes a transaction
+    advisory lock.
     """
-    async with factory() as session, session.begin():
-        if factory.kw["bind"].dialect.name == "sqlite":
-            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        else:
+    async with write_unit_of_work(factory) as session:
+        if _sqlite_writer_lock(factory) is None:
             await session.execute(select(func.pg_advisory_xact_lock(ADMISSION_LOCK_KEY)))
         yield session

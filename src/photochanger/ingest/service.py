@@ -17,7 +17,7 @@ import structlog
 from pydantic import ValidationError
 
 from photochanger.config import GLOBAL_UPLOAD_CAP_MB, Settings
-from photochanger.db import SessionFactory, serialized_unit_of_work
+from photochanger.db import SessionFactory, serialized_unit_of_work, write_unit_of_work
 from photochanger.deadline import Deadline
 from photochanger.errors import (
     InternalError,
@@ -123,6 +123,7 @@ class IngestService:
         slot = validation.check_slot(snapshot.slot, slot_id)
         upload = validation.check_image(file)
         driver, settings = self._resolve(slot)
+        uses_templates = driver.operations[slot.operation].uses_templates
 
         mismatch = False
         if form.client_hash:
@@ -159,7 +160,7 @@ class IngestService:
                 settings=settings,
                 image=InputImage(mime=upload.mime, size=file.size, data=file.data, path=file.path),
                 deadline=deadline,
-                templates=await self._load_templates(slot.id),
+                templates=await self._load_templates(slot.id) if uses_templates else (),
             )
             result = await self._execute(driver, ctx)
             stored = await self._store_result(job, result, snapshot.runtime, deadline)
@@ -262,7 +263,7 @@ class IngestService:
             raise ServiceUnavailable("the media store is unavailable") from None
         finished = utcnow()
         expires = finished + timedelta(hours=runtime.result_ttl_hours)
-        async with self._factory() as session, session.begin():
+        async with write_unit_of_work(self._factory) as session:
             MediaRepository(session).add(
                 kind="result",
                 key=key,
@@ -301,7 +302,7 @@ class IngestService:
         self, job: Job, deadline: Deadline, status: str, reason: str, details: str
     ) -> None:
         try:
-            async with self._factory() as session, session.begin():
+            async with write_unit_of_work(self._factory) as session:
                 await JobRepository(session).finish(
                     job.id,
                     status,

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-READ_CHUNK_BYTES = 1024 * 1024
+READ_CHUNK_BYTES = 256 * 1024
 
 
 class MediaStore(Protocol):
@@ -73,7 +73,11 @@ class LocalMediaStore:
                     handle.write(data)
             else:
                 assert source is not None
-                shutil.copyfile(source, temp)
+                try:
+                    # A spooled upload on the same filesystem: no bytes to copy.
+                    os.link(source, temp)
+                except OSError:
+                    shutil.copyfile(source, temp)
             os.replace(temp, target)
         except BaseException:
             temp.unlink(missing_ok=True)

@@ -35,6 +35,8 @@ class Operation:
     name: str
     title: str
     settings_model: type[OperationSettings]
+    uses_templates: bool = False
+    """Whether the slot's template images are read and handed to the driver."""
 
 
 @dataclass(frozen=True)

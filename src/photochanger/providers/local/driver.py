@@ -39,6 +39,7 @@ class LocalDriver:
             "background_replace",
             "Keep the people, replace the background",
             BackgroundReplaceSettings,
+            uses_templates=True,
         ),
         "stylize": Operation(
             "stylize", "Artistic filter (cartoon, pencil, colour grade)", StylizeSettings
