@@ -30,7 +30,7 @@ class LocalDriver:
     """Runs its CPU work on a small dedicated thread pool, so the event loop never
     blocks and a burst of photos cannot start more image jobs than there are
     workers. The segmentation model is loaded once, at start-up, with a warm-up
-    call, and shared by the workers (one interpreter per worker)."""
+    call, and shared by the workers."""
 
     name: ProviderName = ProviderName.local
     title: str = "Built-in (offline)"
@@ -54,7 +54,10 @@ class LocalDriver:
 
     async def start(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="local")
-        segmenter = PersonSegmenter(pool_size=self._workers)
+        # One interpreter, shared under the pool's lock: a call costs ~5 ms per
+        # 256 px tile against ~0.4 s for the whole operation, and a second
+        # interpreter costs 13 MB of resident memory in every replica.
+        segmenter = PersonSegmenter(pool_size=1)
         await asyncio.get_running_loop().run_in_executor(self._pool, segmenter.start)
         self._segmenter = segmenter
 
