@@ -37,6 +37,7 @@ from photochanger.providers.local.backgrounds import new_background
 from photochanger.providers.local.compositing import composite, edge_correction
 from photochanger.providers.local.imaging import (
     FloatImage,
+    JpegQuality,
     RGBImage,
     decode,
     diagonal,
@@ -131,13 +132,7 @@ class BackgroundReplaceSettings(OperationSettings):
         "by this share of the difference between old and new background (at most 5 % per "
         "colour; brightness is kept). 0 is off.",
     )
-    jpeg_quality: int = Field(
-        default=92,
-        ge=50,
-        le=100,
-        title="JPEG/WebP quality",
-        description="Quality of the result when the photo is a JPEG or WebP (PNG stays lossless).",
-    )
+    jpeg_quality: JpegQuality = 92
 
 
 def background_replace(

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from pydantic import Field
 
 from photochanger.providers.base import OperationSettings
-from photochanger.providers.local.imaging import RGBImage, decode, encode
+from photochanger.providers.local.imaging import JpegQuality, RGBImage, decode, encode
 
 # Levels: clip this share of pixels at each end, but never stretch more than this,
 # so a photo of a dark room or a white wall keeps its character (and its noise
@@ -49,13 +49,7 @@ class EnhanceSettings(OperationSettings):
         description="Strength of an unsharp mask: 0 is off, 0.3 a light print sharpening, "
         "1 strong.",
     )
-    jpeg_quality: int = Field(
-        default=92,
-        ge=50,
-        le=100,
-        title="JPEG/WebP quality",
-        description="Quality of the result when the photo is a JPEG or WebP (PNG stays lossless).",
-    )
+    jpeg_quality: JpegQuality = 92
 
 
 def enhance(data: bytes, settings: EnhanceSettings) -> tuple[bytes, str]:

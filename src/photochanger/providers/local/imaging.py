@@ -8,12 +8,13 @@ import io
 import math
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import cv2
 import numpy
 import numpy.typing as npt
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from pydantic import Field
 
 if TYPE_CHECKING:
     from cv2.typing import MatLike
@@ -35,6 +36,18 @@ _SRGB_PRIMARIES: list[float] = [
     for colour in ("red", "green", "blue")
     for value in getattr(ImageCms.ImageCmsProfile(_SRGB_PROFILE).profile, f"{colour}_colorant")[0]
 ]
+
+
+JpegQuality = Annotated[
+    int,
+    Field(
+        ge=50,
+        le=100,
+        title="JPEG/WebP quality",
+        description="Quality of the result when the photo is a JPEG or WebP (PNG stays lossless).",
+    ),
+]
+"""The one quality setting every local operation offers."""
 
 
 class UndecodableImage(ValueError):

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from pydantic import Field
 
 from photochanger.providers.base import OperationSettings
-from photochanger.providers.local.imaging import RGBImage, decode, encode
+from photochanger.providers.local.imaging import JpegQuality, RGBImage, decode, encode
 
 if TYPE_CHECKING:
     from cv2.typing import MatLike
@@ -57,13 +57,7 @@ class StylizeSettings(OperationSettings):
         title="Strength",
         description="How much of the effect to apply: 1 is the full effect, 0 the original photo.",
     )
-    jpeg_quality: int = Field(
-        default=92,
-        ge=50,
-        le=100,
-        title="JPEG/WebP quality",
-        description="Quality of the result when the photo is a JPEG or WebP (PNG stays lossless).",
-    )
+    jpeg_quality: JpegQuality = 92
 
 
 def stylize(data: bytes, settings: StylizeSettings) -> tuple[bytes, str]:
