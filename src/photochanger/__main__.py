@@ -1,3 +1,5 @@
 from photochanger.cli import main
 
-raise SystemExit(main())
+# Guarded: a spawned worker process may import the parent's main module.
+if __name__ == "__main__":
+    raise SystemExit(main())
