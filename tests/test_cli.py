@@ -103,3 +103,12 @@ def test_demo_reports_a_wrong_password(live_server: LiveServer, tmp_path: Path) 
     )
     assert result.returncode == 1
     assert "invalid_password" in result.stderr
+
+
+def test_info_before_migrate_gives_a_hint_not_a_traceback(tmp_path: Path) -> None:
+    env = {"PHOTOCHANGER_DATA_DIR": str(tmp_path / "nothing-here")}
+    for command in (["info"], ["demo", "--url", "http://127.0.0.1:9"]):
+        result = photochanger(*command, env=env)
+        assert result.returncode == 2
+        assert "photochanger migrate" in result.stderr
+        assert "Traceback" not in result.stderr

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
+from sqlalchemy.exc import DBAPIError
 
 from photochanger.config import Settings
 from photochanger.db import create_engine, create_session_factory
@@ -79,14 +80,9 @@ def _serve(config: Settings, args: argparse.Namespace) -> int:
 
 
 def _info(config: Settings, _args: argparse.Namespace) -> int:
-    async def run() -> str:
-        engine = create_engine(config.resolved_database_url)
-        try:
-            return await read_ingest_password(create_session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    password = asyncio.run(run())
+    password = _stored_password(config)
+    if password is None:
+        return 2
     print(f"Ingest URL (slot-001): {config.public_base_url}/api/ingest/slot-001")
     print(f"Ingest password:       {password}")
     print("Try it:                photochanger demo   (or: make demo)")
@@ -99,7 +95,9 @@ def _demo(config: Settings, args: argparse.Namespace) -> int:
     base = (args.url or config.public_base_url).rstrip("/")
     password = args.password
     if password is None:
-        password = asyncio.run(_read_password(config))
+        password = _stored_password(config)
+        if password is None:
+            return 2
     photo = args.image.read_bytes() if args.image else sample_photo()
     name = args.image.name if args.image else "sample.jpg"
     try:
@@ -121,9 +119,23 @@ def _demo(config: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _read_password(config: Settings) -> str:
-    engine = create_engine(config.resolved_database_url)
+def _stored_password(config: Settings) -> str | None:
+    """The ingest password from the database, or None (with a hint) when the
+    database is missing or not migrated yet."""
+
+    async def read() -> str:
+        engine = create_engine(config.resolved_database_url)
+        try:
+            return await read_ingest_password(create_session_factory(engine))
+        finally:
+            await engine.dispose()
+
     try:
-        return await read_ingest_password(create_session_factory(engine))
-    finally:
-        await engine.dispose()
+        return asyncio.run(read())
+    except DBAPIError:
+        print(
+            "The database is missing or not migrated: run `photochanger migrate` first "
+            "(with the same PHOTOCHANGER_DATA_DIR / PHOTOCHANGER_DATABASE_URL).",
+            file=sys.stderr,
+        )
+        return None
