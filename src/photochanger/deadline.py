@@ -46,8 +46,5 @@ class Deadline:
         """Seconds left, never negative."""
         return max(0.0, self._monotonic_end - time.monotonic())
 
-    def expired(self) -> bool:
-        return self.remaining() <= 0.0
-
     def elapsed_ms(self) -> int:
         return int((self.window_seconds - (self._monotonic_end - time.monotonic())) * 1000)

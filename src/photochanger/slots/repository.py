@@ -24,9 +24,6 @@ class SlotRepository:
             return None
         return await self.session.get(Slot, slot_id)
 
-    async def list_all(self) -> list[Slot]:
-        return list((await self.session.scalars(select(Slot).order_by(Slot.id))).all())
-
     async def template_files(self, slot_id: str) -> list[tuple[str, str, str]]:
         """(role, media key, mime) of the slot's live template images, oldest first."""
         query = (
