@@ -210,13 +210,14 @@ class IngestService:
         async with serialized_unit_of_work(self._factory) as session:
             jobs = JobRepository(session)
             now = utcnow()
-            in_slot = await jobs.count_live_pending(now=now, slot_id=job.slot_id)
+            in_slot, for_provider = await jobs.count_live_pending(
+                now=now, slot_id=job.slot_id, provider=job.provider
+            )
             if in_slot >= runtime.slot_concurrency_limit:
                 raise RateLimited(
                     f"{job.slot_id} is processing {in_slot} photos, its limit",
                     retry_after=retry_after,
                 )
-            for_provider = await jobs.count_live_pending(now=now, provider=job.provider)
             if for_provider >= runtime.provider_concurrency_limit:
                 raise RateLimited(
                     f"provider {job.provider} is processing {for_provider} photos, its limit",

@@ -24,20 +24,22 @@ class JobRepository:
         self.session.add(job)
 
     async def count_live_pending(
-        self, *, now: datetime, slot_id: str | None = None, provider: str | None = None
-    ) -> int:
-        """Pending jobs still inside their window: the ones holding a concurrency
-        place. A job left pending by a dead replica stops counting at its deadline."""
-        query = (
-            select(func.count())
-            .select_from(Job)
-            .where(Job.status == PENDING, Job.deadline_at > now)
+        self, *, now: datetime, slot_id: str, provider: str
+    ) -> tuple[int, int]:
+        """Pending jobs still inside their window, of this slot and of this provider:
+        the ones holding a concurrency place. One statement, since admission runs
+        under the write lock. A job left pending by a dead replica stops counting at
+        its deadline."""
+        query = select(
+            func.count().filter(Job.slot_id == slot_id),
+            func.count().filter(Job.provider == provider),
+        ).where(
+            Job.status == PENDING,
+            Job.deadline_at > now,
+            or_(Job.slot_id == slot_id, Job.provider == provider),
         )
-        if slot_id is not None:
-            query = query.where(Job.slot_id == slot_id)
-        if provider is not None:
-            query = query.where(Job.provider == provider)
-        return int((await self.session.scalar(query)) or 0)
+        in_slot, for_provider = (await self.session.execute(query)).one()
+        return int(in_slot), int(for_provider)
 
     async def finish(self, job_id: str, status: str, **values: Any) -> bool:
         """Move a pending job to a final status, once. False when it was not

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from sqlalchemy import update
 
 from photochanger.db import SessionFactory, write_unit_of_work
 from photochanger.media.keys import preview_key
@@ -96,9 +97,7 @@ class PreviewMaker:
                     slot_id=slot_id,
                     expires_at=expires_at,
                 )
-                job = await session.get(Job, job_id)
-                if job is not None:
-                    job.preview_key = key
+                await session.execute(update(Job).where(Job.id == job_id).values(preview_key=key))
         except Exception as exc:
             # A missing preview costs a gallery thumbnail, never the booth's answer.
             log.warning("preview_failed", job_id=job_id, error=type(exc).__name__)
