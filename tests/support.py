@@ -199,3 +199,18 @@ def pending_job(job_id: str, *, instance_id: str = "test", started_ago: float = 
         booth_metadata={},
         attempts=[],
     )
+
+
+def encoded(image: Image.Image | np.ndarray, fmt: str = "PNG", **options: Any) -> bytes:
+    """An image (array or Pillow) encoded in `fmt`."""
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def decoded(data: bytes) -> np.ndarray:
+    """Encoded bytes back to an RGB uint8 array."""
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))

@@ -25,6 +25,7 @@ from photochanger.providers.local.background import (
 from photochanger.providers.local.backgrounds import _cover
 from photochanger.providers.local.imaging import UndecodableImage
 from photochanger.providers.local.segmentation import PersonSegmenter
+from support import decoded, encoded
 
 Box = tuple[int, int, int, int]  # top, bottom, left, right
 
@@ -46,17 +47,6 @@ def astronaut() -> np.ndarray:
 
 def hopper() -> np.ndarray:
     with Image.open(cbook.get_sample_data("grace_hopper.jpg")) as image:
-        return np.asarray(image.convert("RGB"))
-
-
-def encoded(rgb: np.ndarray, fmt: str = "PNG", **options: Any) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, fmt, **options)
-    return buffer.getvalue()
-
-
-def decoded(encoded_image: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(encoded_image)) as image:
         return np.asarray(image.convert("RGB"))
 
 

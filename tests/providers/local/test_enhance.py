@@ -14,19 +14,9 @@ from skimage import data
 
 from photochanger.providers.local.enhance import EnhanceSettings, enhance
 from photochanger.providers.local.imaging import UndecodableImage
+from support import decoded, encoded
 
 MIMES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-
-
-def encoded(rgb: np.ndarray, fmt: str = "PNG", **options: Any) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, fmt, **options)
-    return buffer.getvalue()
-
-
-def decoded(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 def flat_astronaut() -> np.ndarray:

@@ -12,6 +12,7 @@ from PIL import Image, ImageCms, ImageFile, ImageOps
 from skimage.data import astronaut
 
 from photochanger.providers.local.imaging import MIME_BY_FORMAT, UndecodableImage, decode, encode
+from support import encoded
 
 FORMATS = ["JPEG", "PNG", "WEBP"]
 
@@ -24,14 +25,6 @@ def photo(width: int = 320, height: int = 240, seed: int = 0) -> np.ndarray:
     channels = [40 + 180 * x + 0 * y, 60 + 150 * y + 0 * x, 200 - 120 * x * y]
     image = np.stack(channels, axis=-1) + rng.normal(0, 4, (height, width, 3))
     return np.clip(image, 0, 255).astype(np.uint8)
-
-
-def encoded(image: Image.Image | np.ndarray, fmt: str, **options: object) -> bytes:
-    if isinstance(image, np.ndarray):
-        image = Image.fromarray(image)
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **options)
-    return buffer.getvalue()
 
 
 def matrix_profile(name: str, primaries: list[tuple[float, float, float]]) -> bytes:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from photochanger.providers.local.imaging import UndecodableImage
 from photochanger.providers.local.stylize import StylizeSettings, stylize
+from support import encoded
 
 WIDTH, HEIGHT = 400, 300
 FACE_CENTRE, FACE_AXES = (200, 130), (60, 80)
@@ -56,12 +57,6 @@ def face_mask(shrink: float = 1.0) -> np.ndarray:
     y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
     (cx, cy), (ax, ay) = FACE_CENTRE, FACE_AXES
     return ((x - cx) / (ax * shrink)) ** 2 + ((y - cy) / (ay * shrink)) ** 2 < 1  # type: ignore[no-any-return]
-
-
-def encoded(rgb: np.ndarray, fmt: str = "PNG", **options: Any) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, fmt, **options)
-    return buffer.getvalue()
 
 
 def run(rgb: np.ndarray, fmt: str = "PNG", **settings: Any) -> tuple[np.ndarray, str, str]:
