@@ -62,6 +62,25 @@ class Settings(BaseSettings):
     local_workers: int = Field(
         default=2, ge=1, le=64, description="Threads for CPU work of the `local` provider."
     )
+    gemini_api_key: SecretStr | None = Field(
+        default=None, description="Google Gemini API key; the settings page's key wins."
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, description="OpenAI API key; the settings page's key wins."
+    )
+    turbotext_api_key: SecretStr | None = Field(
+        default=None, description="Turbotext API key; the settings page's key wins."
+    )
+    gemini_base_url: str = Field(
+        default="https://generativelanguage.googleapis.com",
+        description="Base URL of the Gemini API (tests and proxies point it elsewhere).",
+    )
+    openai_base_url: str = Field(
+        default="https://api.openai.com", description="Base URL of the OpenAI API."
+    )
+    turbotext_base_url: str = Field(
+        default="https://www.turbotext.ru", description="Base URL of the Turbotext API."
+    )
     enable_test_providers: bool = Field(
         default=False,
         description="Register the `echo` provider (returns the input, optional delay). "
@@ -74,7 +93,7 @@ class Settings(BaseSettings):
             raise ValueError("PHOTOCHANGER_ENABLE_TEST_PROVIDERS must be off in production")
         return self
 
-    @field_validator("public_base_url")
+    @field_validator("public_base_url", "gemini_base_url", "openai_base_url", "turbotext_base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")

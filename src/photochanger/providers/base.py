@@ -63,6 +63,16 @@ class TemplateImage:
     data: bytes
 
 
+class InputPublisher(Protocol):
+    """Publishes an input image at an unguessable public URL, for providers that
+    fetch their inputs by URL (Turbotext, SPEC §4.5). The URL answers until the
+    job's deadline, then 410; the pipeline owns the files and their cleanup."""
+
+    async def __call__(self, data: bytes, mime: str) -> str:
+        """Store `data` and return its absolute URL under `PUBLIC_BASE_URL`."""
+        ...
+
+
 @dataclass(frozen=True)
 class JobContext:
     """Everything a driver may use. A driver never touches the database, the media
@@ -75,6 +85,10 @@ class JobContext:
     image: InputImage
     deadline: Deadline
     templates: Sequence[TemplateImage] = ()
+    api_key: str | None = None
+    """The provider's key, read for this call (env or settings, SPEC §4.6); None
+    when none is configured. Never logged."""
+    publish: InputPublisher | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -94,10 +108,15 @@ class ProviderError(Exception):
 
     retryable: ClassVar[bool] = False
 
-    def __init__(self, message: str, *, response_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, response_id: str | None = None, reason: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.response_id = response_id
+        self.reason = reason
+        """The provider's own short reason (`NO_IMAGE`, `moderation_blocked`, an
+        HTTP status), for statistics; `message` is the text to record."""
 
 
 class ProviderTimeout(ProviderError):
