@@ -1,0 +1,149 @@
+"""What every HTTP driver shares: one client per provider, calls bounded by the
+job's deadline and by a size cap, typed errors from statuses, and a check that an
+answer really is a whole image before anything stores it."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from photochanger.deadline import Deadline
+from photochanger.ingest.media_type import SNIFF_BYTES, sniff_image_mime
+from photochanger.providers.base import (
+    ProviderError,
+    ProviderPermanentError,
+    ProviderTimeout,
+    ProviderTransientError,
+)
+
+MAX_ANSWER_BYTES = 25 * 1024 * 1024
+"""No provider answer we accept is larger (a 4K PNG is ~20 MB as base64)."""
+
+MAX_RESULT_MEGAPIXELS = 100
+_PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+
+
+def new_client(base_url: str) -> httpx.AsyncClient:
+    """The one client of a provider, created in the app lifespan. Timeouts are set
+    per call from the deadline; this default only guards a call that forgot."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=httpx.Timeout(60.0, connect=10.0),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+def call_timeout(deadline: Deadline) -> httpx.Timeout:
+    """The time a call may take: what is left of the window (at least a moment)."""
+    remaining = max(0.05, deadline.remaining())
+    return httpx.Timeout(remaining, connect=min(remaining, 10.0))
+
+
+async def send(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    deadline: Deadline,
+    provider: str,
+    max_bytes: int = MAX_ANSWER_BYTES,
+    **kwargs: Any,
+) -> tuple[httpx.Response, bytes]:
+    """One request under the deadline, the answer read in full up to `max_bytes`.
+
+    Network errors and time-outs become `ProviderTransientError`/`ProviderTimeout`;
+    an answer over the cap is a permanent failure (it is never buffered whole).
+    The status is not judged here: the driver reads the error body first."""
+    request = client.build_request(method, url, timeout=call_timeout(deadline), **kwargs)
+    try:
+        response = await client.send(request, stream=True)
+    except httpx.TimeoutException:
+        raise ProviderTimeout(f"{provider} did not answer in time") from None
+    except httpx.HTTPError as exc:
+        raise ProviderTransientError(
+            f"{provider} could not be reached ({type(exc).__name__})"
+        ) from None
+    try:
+        declared = response.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            raise ProviderPermanentError(
+                f"{provider} answered {int(declared)} bytes, over the {max_bytes} byte cap",
+                reason="answer_too_large",
+            )
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > max_bytes:
+                raise ProviderPermanentError(
+                    f"{provider} answered over the {max_bytes} byte cap",
+                    reason="answer_too_large",
+                )
+    except httpx.TimeoutException:
+        raise ProviderTimeout(f"{provider} stopped answering mid-response") from None
+    except httpx.HTTPError as exc:
+        raise ProviderTransientError(
+            f"{provider} broke the connection mid-response ({type(exc).__name__})"
+        ) from None
+    finally:
+        await response.aclose()
+    return response, bytes(body)
+
+
+def error_for_status(status: int) -> type[ProviderError]:
+    """429, 408 and 5xx are worth another try inside the window; other 4xx are not."""
+    if status in (408, 409, 429) or status >= 500:
+        return ProviderTransientError
+    return ProviderPermanentError
+
+
+def response_id(headers: Mapping[str, str], *names: str) -> str | None:
+    """The provider's request id from the first header present (for support tickets)."""
+    for name in names:
+        value = headers.get(name)
+        if value:
+            return value[:200]
+    return None
+
+
+def verified_image(data: bytes, *, provider: str) -> str:
+    """The mime of a complete JPEG, PNG or WebP; a permanent failure for anything
+    else: wrong type, truncated, undecodable, or absurdly large. Decodes the whole
+    image (run it on a worker thread), so a broken file is never stored."""
+    mime = sniff_image_mime(data[:SNIFF_BYTES])
+    if mime is None:
+        raise ProviderPermanentError(
+            f"{provider} returned something that is not a JPEG, PNG or WebP image",
+            reason="not_an_image",
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[mime]]) as image:
+                width, height = image.size
+                if width * height > MAX_RESULT_MEGAPIXELS * 1_000_000:
+                    raise ProviderPermanentError(
+                        f"{provider} returned a {width}x{height} image, too large",
+                        reason="image_too_large",
+                    )
+                image.load()
+    except ProviderError:
+        raise
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombWarning,
+        Image.DecompressionBombError,
+    ) as exc:
+        raise ProviderPermanentError(
+            f"{provider} returned a broken {mime} image ({type(exc).__name__})",
+            reason="broken_image",
+        ) from None
+    return mime
