@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from photochanger.app import create_app
 from photochanger.config import Settings
-from photochanger.db import SessionFactory, create_engine, create_session_factory
+from photochanger.db import Database, SessionFactory, create_engine, create_session_factory
 from photochanger.schema import upgrade_to_head
 from support import INGEST_PASSWORD
 
@@ -133,6 +133,12 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 def factory(app: FastAPI) -> SessionFactory:
     services = app.state.services
     return services.factory  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def database(app: FastAPI) -> Database:
+    services = app.state.services
+    return services.database  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from PIL import Image
 from sqlalchemy import update
 
 from photochanger.db import SessionFactory
-from photochanger.models import Job, Slot
+from photochanger.models import Job, Setting, Slot
 from photochanger.models.base import utcnow
 
 INGEST_PASSWORD = "booth-secret"
@@ -90,6 +90,12 @@ async def configure_slot(factory: SessionFactory, slot_id: str, **values: Any) -
     """Reconfigure a slot directly in the database (the admin API comes later)."""
     async with factory() as session, session.begin():
         await session.execute(update(Slot).where(Slot.id == slot_id).values(**values))
+
+
+async def put_setting(factory: SessionFactory, key: str, value: Any) -> None:
+    """Change a runtime setting directly in the database, as an admin would."""
+    async with factory() as session, session.begin():
+        await session.merge(Setting(key=key, value=value, updated_by="test"))
 
 
 def echo(delay_seconds: float = 0.0, **extra: Any) -> dict[str, Any]:

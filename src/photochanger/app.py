@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 
 from photochanger import __version__
 from photochanger.config import Settings
-from photochanger.db import create_engine, create_session_factory
+from photochanger.db import Database, create_engine, create_session_factory
 from photochanger.dependencies import Services
 from photochanger.errors import InternalError, PhotoChangerError, ServiceUnavailable
 from photochanger.health import router as health_router
@@ -51,33 +51,35 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 "run `photochanger migrate` first"
             )
         factory = create_session_factory(engine)
+        database = Database(engine)
         store = LocalMediaStore(config.resolved_media_root)
         store.prepare()
         registry = build_registry(config)
         await registry.start()
-        closed = await close_interrupted_jobs(factory, config.instance_id)
+        closed = await close_interrupted_jobs(database, config.instance_id)
         if closed:
             log.warning("jobs_interrupted", count=closed)
-        generated = await ensure_ingest_password(factory, config)
+        generated = await ensure_ingest_password(database, config)
         if generated:
             # Shown once, on the operator's console, never through the logs.
             print(f"New ingest password: {generated}", file=sys.stderr)
-        previews = PreviewMaker(store, factory)
+        previews = PreviewMaker(store, database)
         app.state.services = Services(
             config=config,
             engine=engine,
             factory=factory,
+            database=database,
             store=store,
             registry=registry,
             previews=previews,
-            ingest=IngestService(factory=factory, store=store, registry=registry, config=config),
+            ingest=IngestService(database=database, store=store, registry=registry, config=config),
         )
         try:
             yield
         finally:
             await previews.close()
             await registry.close()
-            await engine.dispose()
+            await database.dispose()
 
     app = FastAPI(
         title="PhotoChanger",

@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy.exc import DBAPIError
 
 from photochanger.config import Settings
-from photochanger.db import create_engine, create_session_factory
+from photochanger.db import Database, create_engine
 from photochanger.schema import upgrade_to_head
 from photochanger.settings.service import ensure_ingest_password, read_ingest_password
 
@@ -45,12 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _migrate(config: Settings, _args: argparse.Namespace) -> int:
     async def run() -> str | None:
         config.prepare_directories()
-        engine = create_engine(config.resolved_database_url)
+        database = Database(create_engine(config.resolved_database_url))
         try:
-            await upgrade_to_head(engine)
-            return await ensure_ingest_password(create_session_factory(engine), config)
+            await upgrade_to_head(database.engine)
+            return await ensure_ingest_password(database, config)
         finally:
-            await engine.dispose()
+            await database.dispose()
 
     generated = asyncio.run(run())
     print("Database is up to date.")
@@ -124,11 +124,11 @@ def _stored_password(config: Settings) -> str | None:
     database is missing or not migrated yet."""
 
     async def read() -> str:
-        engine = create_engine(config.resolved_database_url)
+        database = Database(create_engine(config.resolved_database_url))
         try:
-            return await read_ingest_password(create_session_factory(engine))
+            return await read_ingest_password(database)
         finally:
-            await engine.dispose()
+            await database.dispose()
 
     try:
         return asyncio.run(read())

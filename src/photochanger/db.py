@@ -4,12 +4,14 @@ never at import time."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Connection, Engine, event, func, select
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,6 +26,7 @@ SQLITE_BEGIN_OPTION = "photochanger_sqlite_begin"
 ADMISSION_LOCK_KEY = 0x50484F544F  # "PHOTO"
 
 SessionFactory = async_sessionmaker[AsyncSession]
+T = TypeVar("T")
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -31,7 +34,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     BEGIN so a unit of work can take the write lock up front (`BEGIN IMMEDIATE`)."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine.sync_engine)
         return engine
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
@@ -39,8 +42,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
         dbapi_connection.isolation_level = None
@@ -50,7 +53,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
@@ -99,3 +102,69 @@ async def serialized_unit_of_work(factory: SessionFactory) -> AsyncIterator[Asyn
         if _sqlite_writer_lock(factory) is None:
             await session.execute(select(func.pg_advisory_xact_lock(ADMISSION_LOCK_KEY)))
         yield session
+
+
+class Database:
+    """Runs units of work: plain functions of a sync `Connection`, committed when
+    they return, rolled back when they raise.
+
+    The ingest's own SQL goes through here. On SQLite a unit of work is one call
+    on a thread over the standard library driver: one thread hop per transaction,
+    where aiosqlite pays three or four per statement (bench/README.md: that cost
+    most of the CPU of a small ingest). Writes run on one thread, so this
+    process's writers queue in order instead of polling SQLite's unfair busy
+    handler against each other; other processes still meet `BEGIN IMMEDIATE`.
+    On PostgreSQL the same function runs through `AsyncConnection.run_sync` over
+    asyncpg, and a write that must be serialized across replicas takes a
+    transaction advisory lock first."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._sqlite: Engine | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        self._readers: ThreadPoolExecutor | None = None
+        if self.dialect == "sqlite":
+            self._sqlite = create_sync_engine(
+                engine.url.set(drivername="sqlite+pysqlite"),
+                connect_args={"timeout": 30, "check_same_thread": False},
+                pool_size=4,
+                max_overflow=4,
+            )
+            _configure_sqlite(self._sqlite)
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+            self._readers = ThreadPoolExecutor(2, thread_name_prefix="sqlite-reader")
+
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        if self._sqlite is None:
+            async with self.engine.connect() as connection:
+                return await connection.run_sync(work)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._run_sqlite, work, "DEFERRED")
+
+    async def write(self, work: Callable[[Connection], T], *, serialized: bool = False) -> T:
+        """A writing transaction. `serialized`: it holds the cluster-wide admission
+        lock until it commits (SQLite's single write lock already is one)."""
+        if self._sqlite is None:
+            async with self.engine.begin() as connection:
+                if serialized:
+                    await connection.execute(select(func.pg_advisory_xact_lock(ADMISSION_LOCK_KEY)))
+                return await connection.run_sync(work)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, self._run_sqlite, work, "IMMEDIATE")
+
+    def _run_sqlite(self, work: Callable[[Connection], T], mode: str) -> T:
+        assert self._sqlite is not None
+        with self._sqlite.connect() as connection:
+            connection.execution_options(**{SQLITE_BEGIN_OPTION: mode})
+            with connection.begin():
+                return work(connection)
+
+    async def dispose(self) -> None:
+        if self._sqlite is not None:
+            assert self._writer is not None
+            assert self._readers is not None
+            self._writer.shutdown(wait=True)
+            self._readers.shutdown(wait=True)
+            self._sqlite.dispose()
+        await self.engine.dispose()

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from photochanger.config import Settings
-from photochanger.db import SessionFactory
+from photochanger.db import Database, SessionFactory
 from photochanger.ingest.service import IngestService
 from photochanger.media.preview import PreviewMaker
 from photochanger.media.store import LocalMediaStore
@@ -21,6 +21,7 @@ class Services:
     config: Settings
     engine: AsyncEngine
     factory: SessionFactory
+    database: Database
     store: LocalMediaStore
     registry: ProviderRegistry
     previews: PreviewMaker

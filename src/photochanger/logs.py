@@ -16,6 +16,8 @@ def configure_logging(level: str = "INFO") -> None:
     ]
     structlog.configure(
         processors=[
+            # Drop events under the level before any processor works on them.
+            structlog.stdlib.filter_by_level,
             *shared,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],

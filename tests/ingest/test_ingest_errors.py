@@ -7,18 +7,20 @@ import asyncio
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from photochanger.config import Settings
-from photochanger.db import SessionFactory
+from photochanger.db import Database, SessionFactory, create_engine
+from photochanger.ingest.service import IngestService
 from photochanger.models import Job
-from photochanger.settings.repository import SettingRepository
 from support import (
     booth_fields,
     configure_slot,
     echo,
     make_image,
     multipart_body,
+    put_setting,
     tmp_file_count,
 )
 
@@ -125,8 +127,7 @@ async def test_wrong_password(client: httpx.AsyncClient, factory: SessionFactory
 async def test_changed_password_applies_to_next_ingest(
     client: httpx.AsyncClient, factory: SessionFactory
 ) -> None:
-    async with factory() as session, session.begin():
-        await SettingRepository(session).put("ingest_password", "new-one", updated_by="test")
+    await put_setting(factory, "ingest_password", "new-one")
     assert_error(await post(client), 401, "invalid_password")
     response = await post(client, data=booth_fields(password="new-one"))
     assert response.status_code == 200
@@ -220,8 +221,7 @@ async def test_jpeg_magic_with_garbage_header(client: httpx.AsyncClient) -> None
 async def test_full_slot_answers_429_at_once(
     client: httpx.AsyncClient, factory: SessionFactory
 ) -> None:
-    async with factory() as session, session.begin():
-        await SettingRepository(session).put("slot_concurrency_limit", 1, updated_by="test")
+    await put_setting(factory, "slot_concurrency_limit", 1)
     await configure_slot(factory, "slot-001", **echo(delay_seconds=1.0))
     first = asyncio.create_task(post(client))
     await wait_for_pending(factory)
@@ -233,8 +233,7 @@ async def test_full_slot_answers_429_at_once(
 async def test_full_provider_answers_429(
     client: httpx.AsyncClient, factory: SessionFactory
 ) -> None:
-    async with factory() as session, session.begin():
-        await SettingRepository(session).put("provider_concurrency_limit", 1, updated_by="test")
+    await put_setting(factory, "provider_concurrency_limit", 1)
     await configure_slot(factory, "slot-001", **echo(delay_seconds=1.0))
     await configure_slot(factory, "slot-002", **echo())
     first = asyncio.create_task(post(client))
@@ -264,8 +263,7 @@ async def test_provider_not_available(client: httpx.AsyncClient, factory: Sessio
 async def test_provider_hanging_past_the_window(
     client: httpx.AsyncClient, factory: SessionFactory, config: Settings
 ) -> None:
-    async with factory() as session, session.begin():
-        await SettingRepository(session).put("sync_response_seconds", 10, updated_by="test")
+    await put_setting(factory, "sync_response_seconds", 10)
     await configure_slot(factory, "slot-001", **echo(delay_seconds=600))
     big = make_image("PNG", (900, 900))  # spooled to disk: its temp file must go
     assert len(big) > 256 * 1024
@@ -279,13 +277,22 @@ async def test_provider_hanging_past_the_window(
     assert tmp_file_count(config.resolved_spool_dir) == 0
 
 
-async def test_database_unavailable_is_503(client: httpx.AsyncClient, app: object) -> None:
-    services = app.state.services  # type: ignore[attr-defined]
-    await services.engine.dispose()
-    from photochanger.db import create_engine
-
-    services.factory.configure(bind=create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none"))
-    assert_error(await post(client), 503, "provider_unavailable")
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql+asyncpg://nobody@127.0.0.1:1/none", "sqlite+aiosqlite:////nonexistent/dir/x.db"],
+)
+async def test_database_unavailable_is_503(
+    client: httpx.AsyncClient, app: FastAPI, url: str
+) -> None:
+    services = app.state.services
+    dead = Database(create_engine(url))
+    services.ingest = IngestService(
+        database=dead, store=services.store, registry=services.registry, config=services.config
+    )
+    try:
+        assert_error(await post(client), 503, "provider_unavailable")
+    finally:
+        await dead.dispose()
 
 
 # --- loses nothing ----------------------------------------------------------------

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from conftest import LiveServer
 from photochanger.config import Settings
 from photochanger.db import SessionFactory
-from photochanger.settings.repository import SettingRepository
 from support import (
     booth_fields,
     configure_slot,
@@ -19,6 +18,7 @@ from support import (
     make_image,
     multipart_body,
     noise_jpeg,
+    put_setting,
     raw_http_request,
     tmp_file_count,
 )
@@ -147,8 +147,7 @@ async def test_large_upload_is_spooled_and_answered_with_flat_memory(
 async def test_an_upload_slower_than_the_window_is_cut_off(
     live_server: LiveServer, factory: SessionFactory, config: Settings
 ) -> None:
-    async with factory() as session, session.begin():
-        await SettingRepository(session).put("sync_response_seconds", 10, updated_by="test")
+    await put_setting(factory, "sync_response_seconds", 10)
     photo = noise_jpeg(2 * MB)
     body, content_type = multipart_body(
         booth_fields(), {"fileToUpload": ("a.jpg", photo, "image/jpeg")}

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-from photochanger.db import SessionFactory
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from photochanger.db import Database, SessionFactory
 from photochanger.jobs.repository import JobRepository
 from photochanger.models import Job
 from support import pending_job
 
 
-async def test_a_final_status_is_never_overwritten(session_factory: SessionFactory) -> None:
+async def test_a_final_status_is_never_overwritten(
+    engine: AsyncEngine, session_factory: SessionFactory
+) -> None:
     async with session_factory() as session, session.begin():
         session.add(pending_job("job-1"))
-    async with session_factory() as session, session.begin():
-        jobs = JobRepository(session)
-        assert await jobs.finish("job-1", "timeout", failure_reason="provider_timeout")
-        assert not await jobs.finish("job-1", "done")
-        assert not await jobs.finish("job-1", "failed", failure_reason="interrupted")
+
+    def finish_three_times(connection: Connection) -> list[bool]:
+        jobs = JobRepository(connection)
+        return [
+            jobs.finish("job-1", "timeout", failure_reason="provider_timeout"),
+            jobs.finish("job-1", "done"),
+            jobs.finish("job-1", "failed", failure_reason="interrupted"),
+        ]
+
+    database = Database(engine)
+    try:
+        assert await database.write(finish_three_times) == [True, False, False]
+    finally:
+        await database.dispose()
     async with session_factory() as session:
         job = await session.get(Job, "job-1")
         assert job is not None

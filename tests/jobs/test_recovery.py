@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from conftest import start_live_server
 from photochanger.config import Settings
-from photochanger.db import SessionFactory
+from photochanger.db import Database, SessionFactory
 from photochanger.jobs.recovery import close_interrupted_jobs
 from photochanger.models import Job
 from support import booth_fields, configure_slot, echo, make_image, pending_job
@@ -61,7 +61,7 @@ async def test_restarted_process_closes_its_pending_job(
 
 
 async def test_other_replicas_live_jobs_are_left_alone(
-    app: FastAPI, factory: SessionFactory
+    factory: SessionFactory, database: Database
 ) -> None:
     async with factory() as session, session.begin():
         session.add_all(
@@ -71,7 +71,7 @@ async def test_other_replicas_live_jobs_are_left_alone(
                 pending_job("mine", instance_id="replica-a", started_ago=1),
             ]
         )
-    assert await close_interrupted_jobs(factory, "replica-a") == 2
+    assert await close_interrupted_jobs(database, "replica-a") == 2
     async with factory() as session:
         statuses = {j.id: j.status for j in (await session.scalars(select(Job))).all()}
     assert statuses == {"live-other": "pending", "dead-other": "failed", "mine": "failed"}

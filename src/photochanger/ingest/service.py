@@ -7,17 +7,19 @@ test run: one code path, two doors.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import structlog
 from pydantic import ValidationError
+from sqlalchemy import Connection
 
 from photochanger.config import GLOBAL_UPLOAD_CAP_MB, Settings
-from photochanger.db import SessionFactory, serialized_unit_of_work, write_unit_of_work
+from photochanger.db import Database
 from photochanger.deadline import Deadline
 from photochanger.errors import (
     InternalError,
@@ -34,7 +36,6 @@ from photochanger.jobs.repository import JobRepository
 from photochanger.media.keys import result_key
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
-from photochanger.models import Job, Slot
 from photochanger.models.base import utcnow
 from photochanger.providers.base import (
     InputImage,
@@ -48,12 +49,16 @@ from photochanger.providers.base import (
 )
 from photochanger.providers.registry import ProviderRegistry, UnknownOperation
 from photochanger.settings.schemas import RuntimeSettings
-from photochanger.settings.service import load_runtime_settings
-from photochanger.slots.repository import SlotRepository
+from photochanger.settings.service import read_runtime_settings
+from photochanger.slots.repository import SlotConfig, SlotRepository
 
 log = structlog.get_logger("photochanger.ingest")
 
 MB = 1024 * 1024
+ADMISSION_RETRY_AFTER = 2
+ANSWER_IN_MEMORY_BYTES = 2 * MB
+"""A result on disk up to this size is read whole for the answer (one read
+instead of a chunked stream); larger ones are streamed."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ class IngestSnapshot:
     """What an ingest needs from the database before it reads the body."""
 
     runtime: RuntimeSettings
-    slot: Slot | None
+    slot: SlotConfig | None
 
     @property
     def file_limit_bytes(self) -> int:
@@ -69,6 +74,16 @@ class IngestSnapshot:
         if self.slot is not None:
             limit = min(limit, self.slot.size_limit_mb)
         return limit * MB
+
+
+@dataclass(frozen=True)
+class AdmittedJob:
+    """The job row's identity, once it is committed `pending`."""
+
+    id: str
+    slot_id: str
+    provider: str
+    started_at: datetime
 
 
 @dataclass(frozen=True)
@@ -88,21 +103,24 @@ class IngestService:
     def __init__(
         self,
         *,
-        factory: SessionFactory,
+        database: Database,
         store: MediaStore,
         registry: ProviderRegistry,
         config: Settings,
     ) -> None:
-        self._factory = factory
+        self._database = database
         self._store = store
         self._registry = registry
         self._config = config
 
     async def snapshot(self, slot_id: str) -> IngestSnapshot:
-        async with self._factory() as session:
-            runtime = await load_runtime_settings(session)
-            slot = await SlotRepository(session).get(slot_id)
-        return IngestSnapshot(runtime=runtime, slot=slot)
+        def read(connection: Connection) -> IngestSnapshot:
+            return IngestSnapshot(
+                runtime=read_runtime_settings(connection),
+                slot=SlotRepository(connection).get(slot_id),
+            )
+
+        return await self._database.read(read)
 
     async def run(
         self,
@@ -130,26 +148,32 @@ class IngestService:
             mismatch = not validation.client_hash_matches(file, form.client_hash)
             if mismatch:
                 log.warning("client_hash_mismatch", slot_id=slot.id, client_hash=form.client_hash)
-        job = Job(
+        job = AdmittedJob(
             id=secrets.token_urlsafe(18),
             slot_id=slot.id,
-            source=source,
-            status="pending",
             provider=slot.provider,
-            operation=slot.operation,
-            instance_id=self._config.instance_id,
             started_at=deadline.started_at,
-            deadline_at=deadline.at,
-            input_size=file.size,
-            input_mime=upload.mime,
-            input_sha1=file.sha1.hexdigest(),
-            input_sha256=file.sha256.hexdigest(),
-            client_hash=form.client_hash,
-            client_hash_mismatch=mismatch,
-            booth_metadata=form.metadata,
-            attempts=[],
         )
-        await self._admit(job, snapshot.runtime)
+        row = {
+            "id": job.id,
+            "slot_id": slot.id,
+            "source": source,
+            "status": "pending",
+            "provider": slot.provider,
+            "operation": slot.operation,
+            "instance_id": self._config.instance_id,
+            "started_at": deadline.started_at,
+            "deadline_at": deadline.at,
+            "input_size": file.size,
+            "input_mime": upload.mime,
+            "input_sha1": file.sha1.hexdigest(),
+            "input_sha256": file.sha256.hexdigest(),
+            "client_hash": form.client_hash,
+            "client_hash_mismatch": mismatch,
+            "booth_metadata": form.metadata,
+            "attempts": [],
+        }
+        await self._admit(job, row, snapshot.runtime, deadline)
         structlog.contextvars.bind_contextvars(job_id=job.id)
 
         try:
@@ -179,7 +203,7 @@ class IngestService:
             raise InternalError("unexpected error while finishing the job") from None
         return stored
 
-    def _resolve(self, slot: Slot) -> tuple[ProviderDriver, OperationSettings]:
+    def _resolve(self, slot: SlotConfig) -> tuple[ProviderDriver, OperationSettings]:
         try:
             driver = self._registry.get(slot.provider)
             settings = self._registry.parse_settings(slot.provider, slot.operation, slot.settings)
@@ -192,8 +216,9 @@ class IngestService:
         return driver, settings
 
     async def _load_templates(self, slot_id: str) -> list[TemplateImage]:
-        async with self._factory() as session:
-            files = await SlotRepository(session).template_files(slot_id)
+        files = await self._database.read(
+            lambda connection: SlotRepository(connection).template_files(slot_id)
+        )
         try:
             return [
                 TemplateImage(role=role, mime=mime, data=await self._store.read(key))
@@ -203,27 +228,44 @@ class IngestService:
             log.exception("template_unreadable", slot_id=slot_id)
             raise ServiceUnavailable("a template image of this slot cannot be read") from None
 
-    async def _admit(self, job: Job, runtime: RuntimeSettings) -> None:
+    async def _admit(
+        self, job: AdmittedJob, row: dict[str, Any], runtime: RuntimeSettings, deadline: Deadline
+    ) -> None:
         """Count and insert under the admission lock, so the limits hold across
         replicas. A full limit answers 429 at once (SPEC §3.5)."""
-        retry_after = 2
-        async with serialized_unit_of_work(self._factory) as session:
-            jobs = JobRepository(session)
-            now = utcnow()
-            in_slot, for_provider = await jobs.count_live_pending(
-                now=now, slot_id=job.slot_id, provider=job.provider
+
+        def admit(connection: Connection) -> None:
+            jobs = JobRepository(connection)
+            in_slot, for_provider = jobs.count_live_pending(
+                now=utcnow(), slot_id=job.slot_id, provider=job.provider
             )
             if in_slot >= runtime.slot_concurrency_limit:
                 raise RateLimited(
                     f"{job.slot_id} is processing {in_slot} photos, its limit",
-                    retry_after=retry_after,
+                    retry_after=ADMISSION_RETRY_AFTER,
                 )
             if for_provider >= runtime.provider_concurrency_limit:
                 raise RateLimited(
                     f"provider {job.provider} is processing {for_provider} photos, its limit",
-                    retry_after=retry_after,
+                    retry_after=ADMISSION_RETRY_AFTER,
                 )
-            jobs.add(job)
+            jobs.insert(row)
+
+        admission = asyncio.ensure_future(self._database.write(admit, serialized=True))
+        try:
+            await asyncio.shield(admission)
+        except asyncio.CancelledError:
+            # The transaction runs on regardless; once it is over, a job it
+            # inserted must not stay pending.
+            async def close_if_admitted() -> None:
+                await asyncio.wait([admission])
+                if not admission.cancelled() and admission.exception() is None:
+                    await self._finish_failed(
+                        job, deadline, "failed", "interrupted", "request cancelled"
+                    )
+
+            await asyncio.shield(close_if_admitted())
+            raise
 
     async def _execute(self, driver: ProviderDriver, ctx: JobContext) -> ProviderResult:
         """The provider call under the one deadline. Retries and fallback (SPEC
@@ -245,27 +287,37 @@ class IngestService:
             raise InternalError("the provider failed unexpectedly") from None
 
     async def _store_result(
-        self, job: Job, result: ProviderResult, runtime: RuntimeSettings, deadline: Deadline
+        self,
+        job: AdmittedJob,
+        result: ProviderResult,
+        runtime: RuntimeSettings,
+        deadline: Deadline,
     ) -> IngestResult:
-        mime = await result_mime_from_bytes(result)
+        data = result.data
+        if data is None:
+            assert result.path is not None
+            data = await asyncio.to_thread(_answer_bytes, result.path)
+        mime = await result_mime_from_bytes(result if data is None else replace(result, data=data))
         if mime is None:
             raise ProviderFailed("the provider returned no usable image")
         if mime != result.mime:
             log.warning("provider_mime_corrected", declared=result.mime[:40], actual=mime)
         key = result_key(job.id, job.started_at, mime)
         try:
-            if result.data is not None:
-                size = await self._store.put_bytes(key, result.data)
-            else:
-                assert result.path is not None
+            if result.path is not None:
+                # A spooled file enters the store by link, with no copy.
                 size = await self._store.put_file(key, result.path)
+            else:
+                assert data is not None
+                size = await self._store.put_bytes(key, data)
         except OSError:
             log.exception("media_store_failed")
             raise ServiceUnavailable("the media store is unavailable") from None
         finished = utcnow()
         expires = finished + timedelta(hours=runtime.result_ttl_hours)
-        async with write_unit_of_work(self._factory) as session:
-            MediaRepository(session).add(
+
+        def finish(connection: Connection) -> bool:
+            MediaRepository(connection).add(
                 kind="result",
                 key=key,
                 size=size,
@@ -273,9 +325,9 @@ class IngestService:
                 job_id=job.id,
                 slot_id=job.slot_id,
                 expires_at=expires,
+                created_at=finished,
             )
-            await session.flush()
-            done = await JobRepository(session).finish(
+            return JobRepository(connection).finish(
                 job.id,
                 "done",
                 **self._final_times(deadline, finished),
@@ -285,8 +337,9 @@ class IngestService:
                 result_size=size,
                 result_expires_at=expires,
             )
-            if not done:
-                raise InternalError("the job was closed by another process")
+
+        if not await self._database.write(finish):
+            raise InternalError("the job was closed by another process")
         return IngestResult(
             job_id=job.id,
             slot_id=job.slot_id,
@@ -296,21 +349,21 @@ class IngestService:
             result_url=f"{self._config.public_base_url}/public/results/{job.id}",
             started_at=job.started_at,
             expires_at=expires,
-            data=result.data,
+            data=data,
         )
 
     async def _finish_failed(
-        self, job: Job, deadline: Deadline, status: str, reason: str, details: str
+        self, job: AdmittedJob, deadline: Deadline, status: str, reason: str, details: str
     ) -> None:
+        values = {
+            "failure_reason": reason,
+            "failure_details": details[:2000],
+            **self._final_times(deadline, utcnow()),
+        }
         try:
-            async with write_unit_of_work(self._factory) as session:
-                await JobRepository(session).finish(
-                    job.id,
-                    status,
-                    failure_reason=reason,
-                    failure_details=details[:2000],
-                    **self._final_times(deadline, utcnow()),
-                )
+            await self._database.write(
+                lambda connection: JobRepository(connection).finish(job.id, status, **values)
+            )
         except Exception:
             # Start-up recovery closes it if we cannot now.
             log.exception("job_finish_failed", job_id=job.id)
@@ -319,6 +372,14 @@ class IngestService:
     def _final_times(deadline: Deadline, finished: datetime) -> dict[str, Any]:
         duration = int((finished - deadline.started_at).total_seconds() * 1000)
         return {"finished_at": finished, "duration_ms": max(0, duration)}
+
+
+def _answer_bytes(path: Path) -> bytes | None:
+    """A small result file read whole for the answer; None for a large one."""
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size > ANSWER_IN_MEMORY_BYTES:
+            return None
+        return handle.read()
 
 
 async def result_mime_from_bytes(result: ProviderResult) -> str | None:

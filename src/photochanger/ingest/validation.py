@@ -18,7 +18,7 @@ from photochanger.errors import (
     UnsupportedMediaType,
 )
 from photochanger.ingest.upload import IngestForm, SpooledFile
-from photochanger.models import Slot
+from photochanger.slots.repository import SlotConfig
 
 MAX_IMAGE_MEGAPIXELS = 100
 _PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
@@ -48,7 +48,7 @@ def check_form(form: IngestForm) -> tuple[SpooledFile, str]:
     return form.file, form.password
 
 
-def check_slot(slot: Slot | None, slot_id: str) -> Slot:
+def check_slot(slot: SlotConfig | None, slot_id: str) -> SlotConfig:
     if slot is None:
         raise SlotNotFound(f"no slot {slot_id[:40]!r}")
     if not slot.active:

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
-from sqlalchemy import update
+from sqlalchemy import Connection, Row
 from starlette.responses import StreamingResponse
 
 from photochanger.dependencies import ServicesDep
 from photochanger.errors import ResultExpired, ResultNotFound
 from photochanger.ingest.media_type import EXTENSIONS
 from photochanger.jobs.repository import JobRepository
-from photochanger.models import MediaObject
+from photochanger.media.repository import MediaRepository
 from photochanger.models.base import utcnow
 
 router = APIRouter(tags=["public"])
@@ -29,18 +31,18 @@ async def public_result(job_id: str, services: ServicesDep) -> StreamingResponse
     and removes the file if cleanup has not yet."""
     if len(job_id) > 64:
         raise ResultNotFound("no such result")
-    async with services.factory() as session, session.begin():
-        job = await JobRepository(session).get(job_id)
+
+    def look_up(connection: Connection) -> tuple[Row[Any], bool]:
+        job = JobRepository(connection).get(job_id)
         if job is None or job.status != "done" or job.result_key is None:
             raise ResultNotFound("no such result")
         now = utcnow()
         expired = job.result_expires_at is not None and job.result_expires_at <= now
         if expired:
-            await session.execute(
-                update(MediaObject)
-                .where(MediaObject.key == job.result_key, MediaObject.cleaned_at.is_(None))
-                .values(cleaned_at=now)
-            )
+            MediaRepository(connection).mark_cleaned(job.result_key, now)
+        return job, expired
+
+    job, expired = await services.database.write(look_up)
     assert job.result_key is not None
     assert job.result_mime is not None
     if expired:

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import update
+from sqlalchemy import Connection
 
-from photochanger.db import SessionFactory, write_unit_of_work
+from photochanger.db import Database
+from photochanger.jobs.repository import JobRepository
 from photochanger.media.keys import preview_key
 from photochanger.media.preview_render import lower_priority, render_preview
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
-from photochanger.models import Job
 
 MAX_QUEUED = 64
 """Previews waiting beyond this are skipped (logged): under a burst the booth's
@@ -32,9 +32,9 @@ class PreviewMaker:
     same process it halved ingest throughput), and never holds decoded images
     in the server's memory."""
 
-    def __init__(self, store: MediaStore, factory: SessionFactory) -> None:
+    def __init__(self, store: MediaStore, database: Database) -> None:
         self._store = store
-        self._factory = factory
+        self._database = database
         self._pool: ProcessPoolExecutor | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -87,8 +87,9 @@ class PreviewMaker:
             webp = await loop.run_in_executor(self._executor(), render_preview, source)
             key = preview_key(job_id, started_at)
             size = await self._store.put_bytes(key, webp)
-            async with write_unit_of_work(self._factory) as session:
-                MediaRepository(session).add(
+
+            def record(connection: Connection) -> None:
+                MediaRepository(connection).add(
                     kind="preview",
                     key=key,
                     size=size,
@@ -97,7 +98,9 @@ class PreviewMaker:
                     slot_id=slot_id,
                     expires_at=expires_at,
                 )
-                await session.execute(update(Job).where(Job.id == job_id).values(preview_key=key))
+                JobRepository(connection).set_preview(job_id, key)
+
+            await self._database.write(record)
         except Exception as exc:
             # A missing preview costs a gallery thumbnail, never the booth's answer.
             log.warning("preview_failed", job_id=job_id, error=type(exc).__name__)

@@ -1,18 +1,22 @@
+"""SQL on `media_object`, as functions of one connection (see `db.Database`)."""
+
 from __future__ import annotations
 
 import secrets
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, insert, update
 
 from photochanger.models import MediaObject
+
+_INSERT = insert(MediaObject)
 
 
 class MediaRepository:
     """`media_object` rows: one per stored file (SPEC §5.1)."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def add(
         self,
@@ -24,16 +28,28 @@ class MediaRepository:
         job_id: str | None = None,
         slot_id: str | None = None,
         expires_at: datetime | None = None,
-    ) -> MediaObject:
-        row = MediaObject(
-            id=secrets.token_urlsafe(12),
-            kind=kind,
-            key=key,
-            size=size,
-            mime=mime,
-            job_id=job_id,
-            slot_id=slot_id,
-            expires_at=expires_at,
+        created_at: datetime | None = None,
+    ) -> str:
+        """Record a stored file; returns the row's id."""
+        row_id = secrets.token_urlsafe(12)
+        values = {
+            "id": row_id,
+            "kind": kind,
+            "key": key,
+            "size": size,
+            "mime": mime,
+            "job_id": job_id,
+            "slot_id": slot_id,
+            "expires_at": expires_at,
+        }
+        if created_at is not None:
+            values["created_at"] = created_at
+        self.connection.execute(_INSERT, [values])
+        return row_id
+
+    def mark_cleaned(self, key: str, when: datetime) -> None:
+        self.connection.execute(
+            update(MediaObject)
+            .where(MediaObject.key == key, MediaObject.cleaned_at.is_(None))
+            .values(cleaned_at=when)
         )
-        self.session.add(row)
-        return row
