@@ -14,7 +14,8 @@ from fakes.server import FakeServer, Received, Reply
 from support import make_image
 
 API_KEY = "AIzaSy-fake-gemini-key-0123456789abcdef"
-PATH = re.compile(r"^/v1beta/models/(?P<model>[a-z0-9.\-]+):generateContent$")
+PATH = re.compile(r"^/(v1|v1beta)/models/(?P<model>[a-z0-9.\-]+):generateContent$")
+"""The API serves both versions; google-genai 3.x calls v1 by default, SPEC says v1beta."""
 
 
 def error(http_status: int, status: str, message: str, **options: Any) -> Reply:
