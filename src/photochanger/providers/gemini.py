@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
 
-import httpx
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from photochanger.providers.base import (
@@ -29,10 +28,10 @@ from photochanger.providers.base import (
 )
 from photochanger.providers.http import (
     CallRecord,
+    HttpDriver,
     error_for_status,
     json_body,
     logged_call,
-    new_client,
     provider_text,
     send,
     verified_image,
@@ -148,7 +147,7 @@ class GeminiEditSettings(OperationSettings):
         return self
 
 
-class GeminiDriver:
+class GeminiDriver(HttpDriver):
     """Google Gemini image models over the REST API, one shared client."""
 
     name: ProviderName = ProviderName.gemini
@@ -162,27 +161,14 @@ class GeminiDriver:
         )
     }
 
-    def __init__(self, base_url: str) -> None:
-        self._base_url = base_url
-        self._client: httpx.AsyncClient | None = None
-
-    async def start(self) -> None:
-        self._client = new_client(self._base_url)
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
     async def edit(self, ctx: JobContext) -> ProviderResult:
         settings = ctx.settings
         assert isinstance(settings, GeminiEditSettings)
 
         async def call(key: str, record: CallRecord) -> ProviderResult:
-            assert self._client is not None, "GeminiDriver.start() was not called"
             body = await asyncio.to_thread(request_body, ctx, settings)
             response, raw = await send(
-                self._client,
+                self.client,
                 "POST",
                 f"/v1beta/models/{settings.model}:generateContent",
                 deadline=ctx.deadline,

@@ -50,6 +50,29 @@ def new_client(base_url: str) -> httpx.AsyncClient:
     )
 
 
+class HttpDriver:
+    """Base of the HTTP drivers: the provider's one client, opened in the app
+    lifespan (`start`) and closed with it (`close`)."""
+
+    def __init__(self, base_url: str) -> None:
+        self._base_url = base_url
+        self._client: httpx.AsyncClient | None = None
+
+    async def start(self) -> None:
+        self._client = new_client(self._base_url)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise RuntimeError(f"{type(self).__name__}.start() was not called")
+        return self._client
+
+
 def call_timeout(deadline: Deadline) -> httpx.Timeout:
     """The time a call may take: what is left of the window (at least a moment)."""
     remaining = max(0.05, deadline.remaining())

@@ -13,7 +13,6 @@ import binascii
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-import httpx
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from photochanger.ingest.media_type import EXTENSIONS
@@ -28,10 +27,10 @@ from photochanger.providers.base import (
 )
 from photochanger.providers.http import (
     CallRecord,
+    HttpDriver,
     error_for_status,
     json_body,
     logged_call,
-    new_client,
     provider_text,
     response_id,
     send,
@@ -141,7 +140,7 @@ class OpenAIEditSettings(OperationSettings):
         return fields
 
 
-class OpenAIDriver:
+class OpenAIDriver(HttpDriver):
     """OpenAI GPT Image models through the Images API, one shared client."""
 
     name: ProviderName = ProviderName.openai
@@ -155,18 +154,6 @@ class OpenAIDriver:
         )
     }
 
-    def __init__(self, base_url: str) -> None:
-        self._base_url = base_url
-        self._client: httpx.AsyncClient | None = None
-
-    async def start(self) -> None:
-        self._client = new_client(self._base_url)
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
     async def edit(self, ctx: JobContext) -> ProviderResult:
         settings = ctx.settings
         assert isinstance(settings, OpenAIEditSettings)
@@ -178,7 +165,6 @@ class OpenAIDriver:
             )
 
         async def call(key: str, record: CallRecord) -> ProviderResult:
-            assert self._client is not None, "OpenAIDriver.start() was not called"
             photo = await asyncio.to_thread(ctx.image.read_bytes)
             files = [("image[]", (f"photo.{EXTENSIONS[ctx.image.mime]}", photo, ctx.image.mime))]
             files += [
@@ -186,7 +172,7 @@ class OpenAIDriver:
                 for n, t in enumerate(ctx.templates, start=1)
             ]
             response, raw = await send(
-                self._client,
+                self.client,
                 "POST",
                 "/v1/images/edits",
                 deadline=ctx.deadline,
