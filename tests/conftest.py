@@ -22,6 +22,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fakes.gemini import GeminiFake
+from fakes.openai import OpenAIFake
 from photochanger.app import create_app
 from photochanger.config import Settings
 from photochanger.db import Database, SessionFactory, create_engine, create_session_factory
@@ -228,3 +230,31 @@ def live_server(config: Settings, app: FastAPI) -> Iterator[LiveServer]:
     server = start_live_server(config)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def gemini_server() -> Iterator[GeminiFake]:
+    server = GeminiFake().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gemini_fake(gemini_server: GeminiFake) -> GeminiFake:
+    """The fake Gemini API on loopback, with nothing queued or received."""
+    gemini_server.reset()
+    return gemini_server
+
+
+@pytest.fixture(scope="session")
+def openai_server() -> Iterator[OpenAIFake]:
+    server = OpenAIFake().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def openai_fake(openai_server: OpenAIFake) -> OpenAIFake:
+    """The fake OpenAI Images API on loopback, with nothing queued or received."""
+    openai_server.reset()
+    return openai_server

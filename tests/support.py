@@ -16,8 +16,10 @@ from PIL import Image
 from sqlalchemy import update
 
 from photochanger.db import SessionFactory
+from photochanger.deadline import Deadline
 from photochanger.models import Job, Setting, Slot
 from photochanger.models.base import utcnow
+from photochanger.providers.base import InputImage, JobContext, OperationSettings, TemplateImage
 
 INGEST_PASSWORD = "booth-secret"
 
@@ -220,3 +222,26 @@ def decoded(data: bytes) -> np.ndarray:
     """Encoded bytes back to an RGB uint8 array."""
     with Image.open(io.BytesIO(data)) as image:
         return np.asarray(image.convert("RGB"))
+
+
+def job_context(
+    settings: OperationSettings,
+    photo: bytes,
+    *,
+    mime: str = "image/jpeg",
+    templates: tuple[TemplateImage, ...] = (),
+    api_key: str | None = None,
+    window_seconds: float = 10.0,
+) -> JobContext:
+    """What the pipeline hands a driver: the photo, the slot's validated settings
+    and templates, the key, and a real deadline."""
+    return JobContext(
+        job_id="job-test",
+        slot_id="slot-001",
+        operation="edit",
+        settings=settings,
+        image=InputImage(mime=mime, size=len(photo), data=photo),
+        deadline=Deadline.start(window_seconds),
+        templates=templates,
+        api_key=api_key,
+    )

@@ -20,3 +20,14 @@ async def test_lists_local_operations_with_their_settings_schemas(
     assert set(background["properties"]["background"]["enum"]) >= {"template", "studio", "blur"}
     stylize = operations["stylize"]["settings_schema"]
     assert "cartoon" in stylize["properties"]["style"]["enum"]
+
+
+async def test_lists_the_cloud_providers_edit_forms(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/providers")
+    providers = {p["name"]: p for p in response.json()["providers"]}
+    gemini = providers["gemini"]["operations"][0]["settings_schema"]
+    assert "gemini-3.1-flash-image" in gemini["properties"]["model"]["enum"]
+    assert gemini["required"] == ["prompt"]
+    openai = providers["openai"]["operations"][0]["settings_schema"]
+    assert openai["properties"]["model"]["default"] == "gpt-image-1.5"
+    assert "input_fidelity" in openai["properties"]

@@ -4,22 +4,32 @@ answer really is a whole image before anything stores it."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
+import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import structlog
 from PIL import Image
 
 from photochanger.deadline import Deadline
 from photochanger.ingest.media_type import SNIFF_BYTES, sniff_image_mime
 from photochanger.providers.base import (
+    JobContext,
     ProviderError,
+    ProviderNotConfigured,
     ProviderPermanentError,
+    ProviderResult,
     ProviderTimeout,
     ProviderTransientError,
 )
+
+logger = structlog.get_logger(__name__)
 
 MAX_ANSWER_BYTES = 25 * 1024 * 1024
 """No provider answer we accept is larger (a 4K PNG is ~20 MB as base64)."""
@@ -38,6 +48,29 @@ def new_client(base_url: str) -> httpx.AsyncClient:
         follow_redirects=False,
         trust_env=False,
     )
+
+
+class HttpDriver:
+    """Base of the HTTP drivers: the provider's one client, opened in the app
+    lifespan (`start`) and closed with it (`close`)."""
+
+    def __init__(self, base_url: str) -> None:
+        self._base_url = base_url
+        self._client: httpx.AsyncClient | None = None
+
+    async def start(self) -> None:
+        self._client = new_client(self._base_url)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise RuntimeError(f"{type(self).__name__}.start() was not called")
+        return self._client
 
 
 def call_timeout(deadline: Deadline) -> httpx.Timeout:
@@ -103,6 +136,25 @@ def error_for_status(status: int) -> type[ProviderError]:
     return ProviderPermanentError
 
 
+def json_body(body: bytes) -> Any:
+    """The answer parsed as JSON, or None when it is not JSON (an HTML error page
+    from a proxy, a truncated body); drivers then judge it by its status."""
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def provider_text(text: object, *, secret: str | None = None, limit: int = 500) -> str:
+    """A provider's own words (an error message, a finish message), safe to log and
+    record: bounded, one line, and with the API key masked should the provider (or a
+    proxy) echo it back."""
+    value = " ".join(str(text).split())
+    if secret:
+        value = value.replace(secret, "***")
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def response_id(headers: Mapping[str, str], *names: str) -> str | None:
     """The provider's request id from the first header present (for support tickets)."""
     for name in names:
@@ -147,3 +199,55 @@ def verified_image(data: bytes, *, provider: str) -> str:
             reason="broken_image",
         ) from None
     return mime
+
+
+@dataclass
+class CallRecord:
+    """What a driver learnt during one call, for that call's log line."""
+
+    http_status: int | None = None
+
+
+async def logged_call(
+    ctx: JobContext,
+    *,
+    provider: str,
+    model: str,
+    call: Callable[[str, CallRecord], Awaitable[ProviderResult]],
+) -> ProviderResult:
+    """One driver call: refused without a key, bounded by the job's deadline (image
+    work on threads included), and logged once with provider, model, HTTP status,
+    response id and the provider's message — never the key, never image bytes.
+    `call` gets the key and a record to note the HTTP status in."""
+    if not ctx.api_key:
+        raise ProviderNotConfigured(f"no {provider} API key is configured", reason="no_api_key")
+    record = CallRecord()
+    started = time.monotonic()
+    log = logger.bind(provider=provider, model=model, job_id=ctx.job_id)
+    try:
+        async with asyncio.timeout(ctx.deadline.remaining()):
+            result = await call(ctx.api_key, record)
+    except TimeoutError:
+        error: ProviderError = ProviderTimeout(f"{provider} did not answer within the window")
+    except ProviderError as exc:
+        error = exc
+    else:
+        log.info(
+            "provider_call",
+            outcome="done",
+            http_status=record.http_status,
+            response_id=result.response_id,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+        return result
+    log.warning(
+        "provider_call",
+        outcome="failed",
+        http_status=record.http_status,
+        error_kind=type(error).__name__,
+        reason=error.reason,
+        error=error.message,
+        response_id=error.response_id,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+    raise error

@@ -10,7 +10,9 @@ from pydantic import ValidationError
 from photochanger.config import Settings
 from photochanger.providers.base import OperationSettings, ProviderDriver, ProviderName
 from photochanger.providers.echo import EchoDriver
+from photochanger.providers.gemini import GeminiDriver
 from photochanger.providers.local.driver import LocalDriver
+from photochanger.providers.openai import OpenAIDriver
 
 
 class UnknownOperation(LookupError):
@@ -54,6 +56,8 @@ class ProviderRegistry:
 def build_registry(settings: Settings) -> ProviderRegistry:
     drivers: dict[ProviderName, ProviderDriver] = {
         ProviderName.local: LocalDriver(workers=settings.local_workers),
+        ProviderName.gemini: GeminiDriver(settings.gemini_base_url),
+        ProviderName.openai: OpenAIDriver(settings.openai_base_url),
     }
     if settings.enable_test_providers:
         drivers[ProviderName.echo] = EchoDriver()
