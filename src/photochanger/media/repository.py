@@ -24,9 +24,10 @@ class MediaRepository:
         job_id: str | None = None,
         slot_id: str | None = None,
         expires_at: datetime | None = None,
+        media_id: str | None = None,
     ) -> MediaObject:
         row = MediaObject(
-            id=secrets.token_urlsafe(12),
+            id=media_id or secrets.token_urlsafe(12),
             kind=kind,
             key=key,
             size=size,
