@@ -80,9 +80,7 @@ async def test_published_input_is_served_until_the_deadline(
     assert response.headers["cache-control"] == "no-store"
 
 
-async def test_every_publication_gets_its_own_token(
-    app: FastAPI, factory: SessionFactory
-) -> None:
+async def test_every_publication_gets_its_own_token(app: FastAPI, factory: SessionFactory) -> None:
     publish = publisher_for(app, await new_job(factory))
     photo = make_image("JPEG", (32, 32))
     urls = {await publish(photo, "image/jpeg") for _ in range(3)}

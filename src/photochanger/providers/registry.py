@@ -11,6 +11,7 @@ from photochanger.config import Settings
 from photochanger.providers.base import OperationSettings, ProviderDriver, ProviderName
 from photochanger.providers.echo import EchoDriver
 from photochanger.providers.local.driver import LocalDriver
+from photochanger.providers.turbotext import TurbotextDriver
 
 
 class UnknownOperation(LookupError):
@@ -54,6 +55,7 @@ class ProviderRegistry:
 def build_registry(settings: Settings) -> ProviderRegistry:
     drivers: dict[ProviderName, ProviderDriver] = {
         ProviderName.local: LocalDriver(workers=settings.local_workers),
+        ProviderName.turbotext: TurbotextDriver(settings.turbotext_base_url),
     }
     if settings.enable_test_providers:
         drivers[ProviderName.echo] = EchoDriver()
