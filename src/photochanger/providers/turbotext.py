@@ -13,7 +13,6 @@ import asyncio
 import io
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,12 +35,14 @@ from photochanger.providers.base import (
     ProviderTransientError,
 )
 from photochanger.providers.http import error_for_status, new_client, send, verified_image
-from photochanger.providers.turbotext_settings import (
+from photochanger.providers.turbotext_operations import (
     DEEPFAKE_TEMPLATE_ROLE,
     STYLE_TEMPLATE_ROLE,
     DeepfakePhotoSettings,
     GenerateImage2ImageSettings,
     MixImagesSettings,
+    WirePlan,
+    wire_plan,
 )
 
 PROVIDER = "turbotext"
@@ -66,54 +67,6 @@ TRANSIENT_ERROR_WORDS = (
 key, parameters, a refused image) would fail the same way again."""
 
 log = structlog.get_logger("photochanger.providers.turbotext")
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """One operation on the wire: the method, where the photo and the template
-    go, and the other parameters in order."""
-
-    method: str
-    photo_field: str
-    params: list[tuple[str, str]]
-    template_role: str | None = None
-    template_field: str | None = None
-
-
-def _plan(ctx: JobContext) -> _Plan:
-    settings = ctx.settings
-    if isinstance(settings, GenerateImage2ImageSettings):
-        params = [
-            ("content", settings.prompt),
-            ("strength", str(settings.strength)),
-            ("scale", repr(settings.scale)),
-            ("original_language", settings.original_language),
-        ]
-        if settings.seed is not None:
-            params.append(("seed", str(settings.seed)))
-        if settings.negative_prompt:
-            params.append(("negative_prompt", settings.negative_prompt))
-        return _Plan("generate_image2image", "url", params)
-    if isinstance(settings, MixImagesSettings):
-        # The photo is the target that takes on the template's style.
-        return _Plan(
-            "mix_images",
-            "url_image_target",
-            [("content", settings.prompt)] if settings.prompt else [],
-            STYLE_TEMPLATE_ROLE,
-            "url",
-        )
-    if isinstance(settings, DeepfakePhotoSettings):
-        # The reverse of mix_images: `url` is the picture whose face is
-        # replaced (the template), `url_image_target` the face put in (the guest).
-        return _Plan(
-            "deepfake_photo",
-            "url_image_target",
-            [("face_restore", "True" if settings.face_restore else "False")],
-            DEEPFAKE_TEMPLATE_ROLE,
-            "url",
-        )
-    raise ProviderPermanentError(f"turbotext has no operation {ctx.operation!r}")
 
 
 def accepted_input(data: bytes) -> tuple[bytes, str]:
@@ -192,12 +145,17 @@ class TurbotextDriver:
             raise ProviderNotConfigured("no Turbotext API key is configured")
         if ctx.publish is None:
             raise ProviderNotConfigured("Turbotext needs inputs published by URL")
-        plan = _plan(ctx)
+        plan = wire_plan(ctx)
         call = _Call(self, ctx, plan.method, ctx.api_key)
         fields = [("do", "create_queue"), *await self._inputs(ctx, plan, ctx.publish), *plan.params]
         queued = await call.post(fields)
         queue_id = queued.get("queueid")
-        if queued.get("success") is not True or not isinstance(queue_id, int | str):
+        if (
+            queued.get("success") is not True
+            or isinstance(queue_id, bool)
+            or not isinstance(queue_id, int | str)
+            or not str(queue_id).strip()
+        ):
             raise ProviderPermanentError(
                 f"turbotext {plan.method} answered create_queue without a queue id",
                 reason="malformed_answer",
@@ -231,7 +189,7 @@ class TurbotextDriver:
         return self._base_url
 
     async def _inputs(
-        self, ctx: JobContext, plan: _Plan, publish: InputPublisher
+        self, ctx: JobContext, plan: WirePlan, publish: InputPublisher
     ) -> list[tuple[str, str]]:
         """Publish the photo, then the template (SPEC §4.1 order); the form fields
         that carry their URLs."""

@@ -4,7 +4,9 @@ loopback, with a real database and media store (SPEC §4.5): what we send."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 from turbotext_bench import API_KEY, OPERATIONS, PHOTO, PROMPT, TEMPLATE, Turbotext, image2image
 
@@ -16,7 +18,7 @@ from photochanger.providers.base import (
     ProviderPermanentError,
     TemplateImage,
 )
-from photochanger.providers.turbotext_settings import DeepfakePhotoSettings, MixImagesSettings
+from photochanger.providers.turbotext_operations import DeepfakePhotoSettings, MixImagesSettings
 from support import decoded, make_image
 
 
@@ -197,3 +199,49 @@ async def test_without_a_key_nothing_is_published_or_sent(
     with pytest.raises(ProviderNotConfigured):
         await turbotext.run(image2image(), api_key=None)
     assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"strength": -1},
+        {"strength": 81},
+        {"scale": 0.05},
+        {"scale": 20.5},
+        {"seed": 0},
+        {"seed": 10**10 + 1},
+        {"original_language": "russian"},
+        {"prompt": ""},
+        {"content": "a typo'd field"},
+    ],
+)
+def test_image2image_settings_refuse_values_out_of_bounds(values: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        image2image(**values)
+
+
+def test_settings_defaults_follow_turbotext() -> None:
+    settings = image2image()
+    assert (settings.strength, settings.scale, settings.original_language) == (40, 7.5, "ru")
+    assert (settings.seed, settings.negative_prompt) == (None, None)
+    assert image2image(strength=80, scale=0.1, seed=10**10).strength == 80
+    assert DeepfakePhotoSettings().face_restore is False
+    with pytest.raises(ValidationError):
+        MixImagesSettings.model_validate({"url": "http://elsewhere"})
+
+
+async def test_providers_list_turbotext_with_described_settings(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/api/providers")
+    providers = {p["name"]: p for p in response.json()["providers"]}
+    operations = {op["name"]: op for op in providers["turbotext"]["operations"]}
+    assert set(operations) == {"generate_image2image", "mix_images", "deepfake_photo"}
+    for operation in operations.values():
+        schema = operation["settings_schema"]
+        assert schema["additionalProperties"] is False
+        assert all(field.get("description") for field in schema["properties"].values())
+    strength = operations["generate_image2image"]["settings_schema"]["properties"]["strength"]
+    assert (strength["minimum"], strength["maximum"], strength["default"]) == (0, 80, 40)
+    assert "`style`" in operations["mix_images"]["title"]
+    assert "`body`" in operations["deepfake_photo"]["title"]

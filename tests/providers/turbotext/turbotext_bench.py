@@ -21,7 +21,7 @@ from photochanger.providers.base import (
     TemplateImage,
 )
 from photochanger.providers.turbotext import TurbotextDriver
-from photochanger.providers.turbotext_settings import (
+from photochanger.providers.turbotext_operations import (
     DeepfakePhotoSettings,
     GenerateImage2ImageSettings,
     MixImagesSettings,
