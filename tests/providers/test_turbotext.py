@@ -8,9 +8,17 @@ import httpx
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
-from turbotext_bench import API_KEY, OPERATIONS, PHOTO, PROMPT, TEMPLATE, Turbotext, image2image
 
 from fakes.turbotext import RESULT_PNG, FakeTurbotext
+from fakes.turbotext_bench import (
+    API_KEY,
+    OPERATIONS,
+    PHOTO,
+    PROMPT,
+    TEMPLATE,
+    Turbotext,
+    image2image,
+)
 from photochanger.models import MediaObject
 from photochanger.providers.base import (
     OperationSettings,

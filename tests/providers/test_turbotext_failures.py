@@ -10,9 +10,9 @@ import time
 
 import pytest
 import structlog
-from turbotext_bench import API_KEY, Turbotext, image2image
 
 from fakes.turbotext import RESULT_PNG, Answer, FakeTurbotext, json_answer
+from fakes.turbotext_bench import API_KEY, Turbotext, image2image
 from photochanger.logs import configure_logging
 from photochanger.providers.base import (
     ProviderError,

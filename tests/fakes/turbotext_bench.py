@@ -1,15 +1,20 @@
-"""What the Turbotext tests share: inputs, and a job context with a real
-publisher around the driver."""
+"""The Turbotext test bench, registered as a pytest plugin in tests/conftest.py:
+the fake Turbotext (one server per module, reset by each test), the real app
+served by uvicorn on the test's loop so the fake can fetch our provider-media
+URLs over HTTP, and a job context with a real publisher around the driver."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 
+import pytest
+import uvicorn
 from fastapi import FastAPI
 
-from fakes.turbotext import FakeTurbotext
+from fakes.turbotext import FakeTurbotext, running_fake
 from photochanger.db import SessionFactory
 from photochanger.deadline import Deadline
 from photochanger.media.provider_media import ProviderMediaPublisher
@@ -86,3 +91,42 @@ class Turbotext:
 
 def image2image(**values: object) -> GenerateImage2ImageSettings:
     return GenerateImage2ImageSettings.model_validate({"prompt": PROMPT, **values})
+
+
+@pytest.fixture(scope="module")
+def fake_server() -> Iterator[FakeTurbotext]:
+    yield from running_fake()
+
+
+@pytest.fixture
+def fake(fake_server: FakeTurbotext) -> FakeTurbotext:
+    fake_server.reset()
+    return fake_server
+
+
+@pytest.fixture
+async def public_url(app: FastAPI) -> AsyncIterator[str]:
+    """The real app served by uvicorn on this test's loop: the fake fetches our
+    provider-media URLs from it over HTTP."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, lifespan="off", log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not task.done(), "the app did not start under uvicorn"
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def turbotext(
+    fake: FakeTurbotext, factory: SessionFactory, app: FastAPI, public_url: str
+) -> AsyncIterator[Turbotext]:
+    driver = TurbotextDriver(fake.base_url + "/")
+    await driver.start()
+    yield Turbotext(driver, fake, factory, app, public_url)
+    await driver.close()
