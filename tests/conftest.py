@@ -30,6 +30,8 @@ from photochanger.db import Database, SessionFactory, create_engine, create_sess
 from photochanger.schema import upgrade_to_head
 from support import INGEST_PASSWORD
 
+pytest_plugins = ["fakes.turbotext_bench"]
+
 PG_URL = os.environ.get("PHOTOCHANGER_TEST_PG_URL")
 TEMPLATE_DB = "photochanger_template"
 

@@ -97,6 +97,16 @@ class ResultExpired(PhotoChangerError):
     failure_reason = "result_expired"
 
 
+class MediaNotFound(PhotoChangerError):
+    status_code = 404
+    failure_reason = "media_not_found"
+
+
+class MediaExpired(PhotoChangerError):
+    status_code = 410
+    failure_reason = "media_expired"
+
+
 class InternalError(PhotoChangerError):
     status_code = 500
     failure_reason = "internal_error"

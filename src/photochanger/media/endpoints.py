@@ -4,12 +4,13 @@ from typing import Any
 
 from fastapi import APIRouter
 from sqlalchemy import Connection, Row
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from photochanger.dependencies import ServicesDep
 from photochanger.errors import ResultExpired, ResultNotFound
 from photochanger.ingest.media_type import EXTENSIONS
 from photochanger.jobs.repository import JobRepository
+from photochanger.media.provider_media import read_provider_media
 from photochanger.media.repository import MediaRepository
 from photochanger.models.base import utcnow
 
@@ -60,4 +61,29 @@ async def public_result(job_id: str, services: ServicesDep) -> StreamingResponse
         headers["Content-Length"] = str(job.result_size)
     return StreamingResponse(
         services.store.stream(job.result_key), media_type=job.result_mime, headers=headers
+    )
+
+
+@router.get(
+    "/public/provider-media/{token:path}",
+    responses={
+        200: {
+            "description": "The input image, for the provider to fetch.",
+            "content": {"image/*": {}},
+        },
+        404: {"description": "`media_not_found`: unknown token"},
+        410: {"description": "`media_expired`: the job's deadline passed or it ended"},
+    },
+    response_class=Response,
+)
+async def provider_media(token: str, services: ServicesDep) -> Response:
+    """An input image of a running job, published for a provider that fetches
+    its inputs by URL (Turbotext, SPEC §4.5). The token carries 192 random bits
+    and is the only credential. The link answers until the job's deadline or the
+    end of the job, whichever is first, then 410 (and the file is removed)."""
+    media = await read_provider_media(services.database, services.store, token)
+    return Response(
+        media.data,
+        media_type=media.mime,
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
     )

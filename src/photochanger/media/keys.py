@@ -13,3 +13,7 @@ def result_key(job_id: str, started_at: datetime, mime: str) -> str:
 
 def preview_key(job_id: str, started_at: datetime) -> str:
     return f"previews/{started_at:%Y/%m/%d}/{job_id}.webp"
+
+
+def provider_media_key(token: str, started_at: datetime, mime: str) -> str:
+    return f"provider-media/{started_at:%Y/%m/%d}/{token}.{EXTENSIONS[mime]}"

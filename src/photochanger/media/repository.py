@@ -29,9 +29,10 @@ class MediaRepository:
         slot_id: str | None = None,
         expires_at: datetime | None = None,
         created_at: datetime | None = None,
+        media_id: str | None = None,
     ) -> str:
-        """Record a stored file; returns the row's id."""
-        row_id = secrets.token_urlsafe(12)
+        """Record a stored file; returns the row's id (`media_id`, or a new one)."""
+        row_id = media_id or secrets.token_urlsafe(12)
         values = {
             "id": row_id,
             "kind": kind,

@@ -87,16 +87,19 @@ async def send(
     deadline: Deadline,
     provider: str,
     max_bytes: int = MAX_ANSWER_BYTES,
+    follow_redirects: bool = False,
     **kwargs: Any,
 ) -> tuple[httpx.Response, bytes]:
     """One request under the deadline, the answer read in full up to `max_bytes`.
 
     Network errors and time-outs become `ProviderTransientError`/`ProviderTimeout`;
     an answer over the cap is a permanent failure (it is never buffered whole).
-    The status is not judged here: the driver reads the error body first."""
+    The status is not judged here: the driver reads the error body first.
+    `follow_redirects` is for downloads of result links, which may point at a
+    CDN; httpx drops the Authorization header when a redirect leaves the origin."""
     request = client.build_request(method, url, timeout=call_timeout(deadline), **kwargs)
     try:
-        response = await client.send(request, stream=True)
+        response = await client.send(request, stream=True, follow_redirects=follow_redirects)
     except httpx.TimeoutException:
         raise ProviderTimeout(f"{provider} did not answer in time") from None
     except httpx.HTTPError as exc:

@@ -13,6 +13,7 @@ from photochanger.providers.echo import EchoDriver
 from photochanger.providers.gemini import GeminiDriver
 from photochanger.providers.local.driver import LocalDriver
 from photochanger.providers.openai import OpenAIDriver
+from photochanger.providers.turbotext import TurbotextDriver
 
 
 class UnknownOperation(LookupError):
@@ -58,6 +59,7 @@ def build_registry(settings: Settings) -> ProviderRegistry:
         ProviderName.local: LocalDriver(workers=settings.local_workers),
         ProviderName.gemini: GeminiDriver(settings.gemini_base_url),
         ProviderName.openai: OpenAIDriver(settings.openai_base_url),
+        ProviderName.turbotext: TurbotextDriver(settings.turbotext_base_url),
     }
     if settings.enable_test_providers:
         drivers[ProviderName.echo] = EchoDriver()
