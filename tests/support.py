@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import numpy as np
 from PIL import Image
 from sqlalchemy import update
@@ -245,3 +246,14 @@ def job_context(
         templates=templates,
         api_key=api_key,
     )
+
+
+def assert_error(response: httpx.Response, status: int, reason: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["failure_reason"] == reason
+    assert body["status"] == ("timeout" if status == 504 else "error")
+    assert isinstance(body["details"], str)
+    assert body["details"]
+    assert "Traceback" not in response.text
+    return body  # type: ignore[no-any-return]

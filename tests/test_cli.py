@@ -11,6 +11,8 @@ from pathlib import Path
 from PIL import Image
 
 from conftest import LiveServer
+from fakes import gemini
+from fakes.gemini import GeminiFake
 from photochanger.config import Settings
 from support import INGEST_PASSWORD, make_image
 
@@ -112,3 +114,33 @@ def test_info_before_migrate_gives_a_hint_not_a_traceback(tmp_path: Path) -> Non
         assert result.returncode == 2
         assert "photochanger migrate" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_provider_check_reports_what_the_provider_answered(
+    tmp_path: Path, gemini_fake: GeminiFake
+) -> None:
+    env = {
+        "PHOTOCHANGER_DATA_DIR": str(tmp_path / "data"),
+        "PHOTOCHANGER_GEMINI_BASE_URL": gemini_fake.base_url,
+    }
+    assert photochanger("migrate", env=env).returncode == 0
+
+    no_key = photochanger("provider-check", "gemini", env=env)
+    assert no_key.returncode == 2
+    assert "no key configured" in no_key.stdout
+    assert gemini_fake.received == []
+
+    env["PHOTOCHANGER_GEMINI_API_KEY"] = gemini.API_KEY
+    out = tmp_path / "check.png"
+    ok = photochanger("provider-check", "gemini", "--out", str(out), env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "gemini: OK" in ok.stdout
+    assert "response id: resp-" in ok.stdout
+    assert Image.open(out).format == "PNG"
+    assert gemini_fake.last.headers["x-goog-api-key"] == gemini.API_KEY
+
+    gemini_fake.queue(gemini.no_image("IMAGE_SAFETY", "Unsafe image."))
+    failed = photochanger("provider-check", "gemini", env=env)
+    assert failed.returncode == 1
+    assert "reason: IMAGE_SAFETY" in failed.stdout
+    assert gemini.API_KEY not in failed.stdout + failed.stderr + ok.stdout + ok.stderr

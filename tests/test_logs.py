@@ -29,8 +29,9 @@ async def test_bad_input_leaves_no_trace_or_secret_in_the_log(
         await booth.post(url, json={"password": INGEST_PASSWORD}),
     ]
     await configure_slot(factory, "slot-001", **echo(fail_with="refused"))
+    other = make_image(seed=9)  # a new photo: a re-send would get the first one's result
     sent.append(
-        await booth.post(url, data=booth_fields(), files={"fileToUpload": ("a.jpg", photo)})
+        await booth.post(url, data=booth_fields(), files={"fileToUpload": ("a.jpg", other)})
     )
     await booth.aclose()
     assert [r.status_code for r in sent] == [200, 400, 400, 415, 404, 400, 502]

@@ -1,4 +1,4 @@
-"""The one command line: `photochanger migrate | serve | info | demo`."""
+"""The one command line: `photochanger migrate | serve | info | demo | provider-check`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError
 
 from photochanger.config import Settings
 from photochanger.db import Database, create_engine
+from photochanger.providers.base import ProviderName
+from photochanger.providers.check import CHECK_REQUESTS, check_provider
 from photochanger.schema import upgrade_to_head
 from photochanger.settings.service import ensure_ingest_password, read_ingest_password
 
@@ -36,9 +38,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--url", help="server base URL (default: PHOTOCHANGER_PUBLIC_BASE_URL)")
     demo.add_argument("--password", help="ingest password (default: read from the database)")
 
+    check = commands.add_parser(
+        "provider-check", help="send one small request to a cloud provider with its key"
+    )
+    check.add_argument("provider", choices=[name.value for name in CHECK_REQUESTS])
+    check.add_argument("--out", type=Path, help="save the returned image here")
+
     args = parser.parse_args(argv)
     config = Settings()
-    handler = {"migrate": _migrate, "serve": _serve, "info": _info, "demo": _demo}
+    handler = {
+        "migrate": _migrate,
+        "serve": _serve,
+        "info": _info,
+        "demo": _demo,
+        "provider-check": _provider_check,
+    }
     return handler[args.command](config, args)
 
 
@@ -139,3 +153,18 @@ def _stored_password(config: Settings) -> str | None:
             file=sys.stderr,
         )
         return None
+
+
+def _provider_check(config: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 when the provider answered with an image, 1 when it failed, 2 when
+    it cannot be asked (no key, database not migrated)."""
+    try:
+        report = asyncio.run(check_provider(config, ProviderName(args.provider)))
+    except DBAPIError:
+        print("The database is not ready: run `photochanger migrate` first.", file=sys.stderr)
+        return 2
+    print("\n".join(report.lines))
+    if report.image is not None and args.out is not None:
+        args.out.write_bytes(report.image)
+        print(f"  saved to {args.out}")
+    return report.exit_code

@@ -42,6 +42,14 @@ class Deadline:
     def at(self) -> datetime:
         return self.started_at + timedelta(seconds=self.window_seconds)
 
+    def shortened(self, seconds: float) -> Deadline:
+        """The same window, ending `seconds` earlier: a share kept for what follows."""
+        return Deadline(
+            started_at=self.started_at,
+            window_seconds=max(0.0, self.window_seconds - seconds),
+            _monotonic_end=self._monotonic_end - seconds,
+        )
+
     def remaining(self) -> float:
         """Seconds left, never negative."""
         return max(0.0, self._monotonic_end - time.monotonic())

@@ -15,16 +15,17 @@ async def test_fifteen_concurrent_ingests_on_a_slot_of_ten(
     client: httpx.AsyncClient, factory: SessionFactory
 ) -> None:
     await configure_slot(factory, "slot-001", **echo(delay_seconds=2.0))
-    photo = make_image("JPEG", (160, 120))
 
-    async def one() -> httpx.Response:
+    async def one(seed: int) -> httpx.Response:
+        # Fifteen different photos: the same one sent again would wait for the first.
+        photo = make_image("JPEG", (160, 120), seed=seed)
         return await client.post(
             "/api/ingest/slot-001",
             data=booth_fields(),
             files={"fileToUpload": ("a.jpg", photo, "image/jpeg")},
         )
 
-    responses = await asyncio.gather(*(one() for _ in range(15)))
+    responses = await asyncio.gather(*(one(seed) for seed in range(15)))
     statuses = Counter(response.status_code for response in responses)
     assert statuses == {200: 10, 429: 5}
     for response in responses:

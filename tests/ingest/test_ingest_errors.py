@@ -15,6 +15,7 @@ from photochanger.db import Database, SessionFactory, create_engine
 from photochanger.ingest.service import IngestService
 from photochanger.models import Job
 from support import (
+    assert_error,
     booth_fields,
     configure_slot,
     echo,
@@ -25,17 +26,6 @@ from support import (
 )
 
 PHOTO = make_image("JPEG", (200, 150))
-
-
-def assert_error(response: httpx.Response, status: int, reason: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["failure_reason"] == reason
-    assert body["status"] == ("timeout" if status == 504 else "error")
-    assert isinstance(body["details"], str)
-    assert body["details"]
-    assert "Traceback" not in response.text
-    return body  # type: ignore[no-any-return]
 
 
 async def post(
@@ -225,7 +215,9 @@ async def test_full_slot_answers_429_at_once(
     await configure_slot(factory, "slot-001", **echo(delay_seconds=1.0))
     first = asyncio.create_task(post(client))
     await wait_for_pending(factory)
-    body = assert_error(await post(client), 429, "rate_limited")
+    other = make_image("JPEG", (200, 150), seed=5)  # not a re-send of the first
+    response = await post(client, files={"fileToUpload": ("b.jpg", other, "image/jpeg")})
+    body = assert_error(response, 429, "rate_limited")
     assert body["retry_after"] == 2
     assert (await first).status_code == 200
 

@@ -30,9 +30,9 @@ async def test_slot_limit_holds_across_two_replicas(
     client: httpx.AsyncClient, second_replica: httpx.AsyncClient, factory: SessionFactory
 ) -> None:
     await configure_slot(factory, "slot-001", **echo(delay_seconds=2.0))
-    photo = make_image("JPEG", (160, 120))
 
-    async def one(target: httpx.AsyncClient) -> int:
+    async def one(target: httpx.AsyncClient, seed: int) -> int:
+        photo = make_image("JPEG", (160, 120), seed=seed)  # sixteen different photos
         response = await target.post(
             "/api/ingest/slot-001",
             data=booth_fields(),
@@ -41,5 +41,5 @@ async def test_slot_limit_holds_across_two_replicas(
         return response.status_code
 
     clients = [client, second_replica] * 8  # 16 at once, alternating replicas
-    statuses = Counter(await asyncio.gather(*(one(c) for c in clients)))
+    statuses = Counter(await asyncio.gather(*(one(c, i) for i, c in enumerate(clients))))
     assert statuses == {200: 10, 429: 6}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import httpx
@@ -13,12 +14,15 @@ from photochanger.models import Job, MediaObject
 from photochanger.models.base import utcnow
 from support import booth_fields, configure_slot, echo, make_image
 
+PHOTO_SEEDS = itertools.count(100)
+
 
 async def ingest(client: httpx.AsyncClient) -> httpx.Response:
+    photo = make_image(seed=next(PHOTO_SEEDS))  # a new photo each time, never a re-send
     response = await client.post(
         "/api/ingest/slot-001",
         data=booth_fields(),
-        files={"fileToUpload": ("a.jpg", make_image(), "image/jpeg")},
+        files={"fileToUpload": ("a.jpg", photo, "image/jpeg")},
     )
     assert response.status_code == 200
     return response

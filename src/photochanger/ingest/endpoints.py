@@ -102,7 +102,9 @@ async def ingest(slot_id: str, request: Request, services: ServicesDep) -> Respo
     finally:
         if form is not None and form.file is not None:
             form.file.discard()
-    _log_outcome(slot_id, deadline, "done", None, size=result.size)
+    _log_outcome(
+        slot_id, deadline, "done", None, size=result.size, deduplicated=result.deduplicated
+    )
 
     headers = {
         "Cache-Control": "no-store",
@@ -110,14 +112,15 @@ async def ingest(slot_id: str, request: Request, services: ServicesDep) -> Respo
         "X-Result-Url": result.result_url,
         "Content-Length": str(result.size),
     }
-    services.previews.schedule(
-        job_id=result.job_id,
-        slot_id=result.slot_id,
-        started_at=result.started_at,
-        result_key=result.result_key,
-        expires_at=result.expires_at,
-        data=result.data,
-    )
+    if not result.deduplicated:  # the original job has its own preview
+        services.previews.schedule(
+            job_id=result.job_id,
+            slot_id=result.slot_id,
+            started_at=result.started_at,
+            result_key=result.result_key,
+            expires_at=result.expires_at,
+            data=result.data,
+        )
     if result.data is not None:
         return Response(result.data, media_type=result.mime, headers=headers)
     return StreamingResponse(

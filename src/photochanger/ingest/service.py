@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row
 
 from photochanger.config import GLOBAL_UPLOAD_CAP_MB, Settings
 from photochanger.db import Database
@@ -26,27 +26,32 @@ from photochanger.errors import (
     PhotoChangerError,
     ProviderFailed,
     ProviderTimedOut,
-    RateLimited,
     ServiceUnavailable,
 )
 from photochanger.ingest import validation
+from photochanger.ingest.admission import Admission
 from photochanger.ingest.media_type import SNIFF_BYTES, sniff_image_mime
+from photochanger.ingest.pipeline import (
+    Attempt,
+    ChainFailed,
+    ChainOutcome,
+    ProviderChain,
+    ProviderStep,
+)
 from photochanger.ingest.upload import IngestForm
 from photochanger.jobs.repository import JobRepository
 from photochanger.media.keys import result_key
+from photochanger.media.provider_media import ProviderMediaPublisher
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
 from photochanger.models.base import utcnow
 from photochanger.providers.base import (
     InputImage,
     JobContext,
-    OperationSettings,
-    ProviderDriver,
-    ProviderError,
-    ProviderNotConfigured,
     ProviderResult,
     TemplateImage,
 )
+from photochanger.providers.keys import api_key_for
 from photochanger.providers.registry import ProviderRegistry, UnknownOperation
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.settings.service import read_runtime_settings
@@ -97,6 +102,8 @@ class IngestResult:
     started_at: datetime
     expires_at: datetime
     data: bytes | None
+    deduplicated: bool = False
+    """The answer of an earlier job for the same photo (SPEC §3.5)."""
 
 
 class IngestService:
@@ -109,6 +116,7 @@ class IngestService:
         config: Settings,
     ) -> None:
         self._database = database
+        self._admission = Admission(database)
         self._store = store
         self._registry = registry
         self._config = config
@@ -140,8 +148,7 @@ class IngestService:
             validation.check_password(password, snapshot.runtime.ingest_password)
         slot = validation.check_slot(snapshot.slot, slot_id)
         upload = validation.check_image(file)
-        driver, settings = self._resolve(slot)
-        uses_templates = driver.operations[slot.operation].uses_templates
+        steps = self._steps(slot, snapshot.runtime)
 
         mismatch = False
         if form.client_hash:
@@ -173,47 +180,109 @@ class IngestService:
             "booth_metadata": form.metadata,
             "attempts": [],
         }
-        await self._admit(job, row, snapshot.runtime, deadline)
+        attempts: list[Attempt] = []
+
+        async def close_cancelled() -> None:
+            await self._finish_failed(
+                job, deadline, "failed", "interrupted", "request cancelled", attempts
+            )
+
+        # Only a booth re-sends; an admin's test run always runs.
+        dedupe = source == "ingest"
+        while True:
+            original = await self._admission.admit(
+                row, snapshot.runtime, dedupe=dedupe, on_cancelled=close_cancelled
+            )
+            if original is None:
+                break
+            done = await self._admission.wait_for_original(original, deadline)
+            if done is not None and (answer := await self._answer_of(done)) is not None:
+                log.info("ingest_deduplicated", original_job_id=done.id)
+                return answer
+            dedupe = False  # the original failed: this photo gets a job of its own
         structlog.contextvars.bind_contextvars(job_id=job.id)
 
+        publisher = self._publisher(job, deadline)
         try:
+            uses_templates = any(
+                step.driver.operations[step.operation].uses_templates for step in steps
+            )
             ctx = JobContext(
                 job_id=job.id,
                 slot_id=slot.id,
                 operation=slot.operation,
-                settings=settings,
+                settings=steps[0].settings,
                 image=InputImage(mime=upload.mime, size=file.size, data=file.data, path=file.path),
                 deadline=deadline,
                 templates=await self._load_templates(slot.id) if uses_templates else (),
+                publish=publisher,
             )
-            result = await self._execute(driver, ctx)
-            stored = await self._store_result(job, result, snapshot.runtime, deadline)
+            try:
+                outcome = await ProviderChain(steps).run(ctx, attempts)
+            except ChainFailed as failed:
+                raise failed.error from None
+            stored = await self._store_result(job, outcome, snapshot.runtime, deadline)
         except asyncio.CancelledError:
-            await asyncio.shield(
-                self._finish_failed(job, deadline, "failed", "interrupted", "request cancelled")
-            )
+            await asyncio.shield(close_cancelled())
             raise
         except PhotoChangerError as error:
             status = "timeout" if isinstance(error, ProviderTimedOut) else "failed"
-            await self._finish_failed(job, deadline, status, error.failure_reason, error.details)
+            await self._finish_failed(
+                job, deadline, status, error.failure_reason, error.details, attempts
+            )
             raise
         except Exception:
             log.exception("ingest_crashed")
-            await self._finish_failed(job, deadline, "failed", "internal_error", "unexpected error")
+            await self._finish_failed(
+                job, deadline, "failed", "internal_error", "unexpected error", attempts
+            )
             raise InternalError("unexpected error while finishing the job") from None
+        finally:
+            await asyncio.shield(publisher.discard())
         return stored
 
-    def _resolve(self, slot: SlotConfig) -> tuple[ProviderDriver, OperationSettings]:
+    def _steps(self, slot: SlotConfig, runtime: RuntimeSettings) -> list[ProviderStep]:
+        """The slot's provider configuration, then its fallback (SPEC §3.5). A
+        primary that cannot run is a 503; a broken fallback is logged and skipped."""
         try:
-            driver = self._registry.get(slot.provider)
-            settings = self._registry.parse_settings(slot.provider, slot.operation, slot.settings)
+            steps = [self._step("primary", slot.provider, slot.operation, slot.settings, runtime)]
         except UnknownOperation:
             raise ServiceUnavailable(
                 f"provider {slot.provider!r} is not available for {slot.id}"
             ) from None
         except ValidationError:
             raise ServiceUnavailable(f"{slot.id} has invalid provider settings") from None
-        return driver, settings
+        if slot.fallback:
+            fallback = slot.fallback
+            try:
+                steps.append(
+                    self._step(
+                        "fallback",
+                        str(fallback.get("provider")),
+                        str(fallback.get("operation")),
+                        fallback.get("settings") or {},
+                        runtime,
+                    )
+                )
+            except (UnknownOperation, ValidationError):
+                log.warning("fallback_unusable", slot_id=slot.id)
+        return steps
+
+    def _step(
+        self,
+        role: str,
+        provider: str,
+        operation: str,
+        settings: dict[str, Any],
+        runtime: RuntimeSettings,
+    ) -> ProviderStep:
+        return ProviderStep(
+            role=role,
+            driver=self._registry.get(provider),
+            operation=operation,
+            settings=self._registry.parse_settings(provider, operation, settings),
+            api_key=api_key_for(provider, runtime, self._config),
+        )
 
     async def _load_templates(self, slot_id: str) -> list[TemplateImage]:
         files = await self._database.read(
@@ -228,71 +297,14 @@ class IngestService:
             log.exception("template_unreadable", slot_id=slot_id)
             raise ServiceUnavailable("a template image of this slot cannot be read") from None
 
-    async def _admit(
-        self, job: AdmittedJob, row: dict[str, Any], runtime: RuntimeSettings, deadline: Deadline
-    ) -> None:
-        """Count and insert under the admission lock, so the limits hold across
-        replicas. A full limit answers 429 at once (SPEC §3.5)."""
-
-        def admit(connection: Connection) -> None:
-            jobs = JobRepository(connection)
-            in_slot, for_provider = jobs.count_live_pending(
-                now=utcnow(), slot_id=job.slot_id, provider=job.provider
-            )
-            if in_slot >= runtime.slot_concurrency_limit:
-                raise RateLimited(
-                    f"{job.slot_id} is processing {in_slot} photos, its limit",
-                    retry_after=ADMISSION_RETRY_AFTER,
-                )
-            if for_provider >= runtime.provider_concurrency_limit:
-                raise RateLimited(
-                    f"provider {job.provider} is processing {for_provider} photos, its limit",
-                    retry_after=ADMISSION_RETRY_AFTER,
-                )
-            jobs.insert(row)
-
-        admission = asyncio.ensure_future(self._database.write(admit, serialized=True))
-        try:
-            await asyncio.shield(admission)
-        except asyncio.CancelledError:
-            # The transaction runs on regardless; once it is over, a job it
-            # inserted must not stay pending.
-            async def close_if_admitted() -> None:
-                await asyncio.wait([admission])
-                if not admission.cancelled() and admission.exception() is None:
-                    await self._finish_failed(
-                        job, deadline, "failed", "interrupted", "request cancelled"
-                    )
-
-            await asyncio.shield(close_if_admitted())
-            raise
-
-    async def _execute(self, driver: ProviderDriver, ctx: JobContext) -> ProviderResult:
-        """The provider call under the one deadline. Retries and fallback (SPEC
-        §3.5) belong here, inside the same window."""
-        try:
-            async with asyncio.timeout(ctx.deadline.remaining()):
-                return await driver.edit(ctx)
-        except TimeoutError:
-            raise ProviderTimedOut(
-                f"no result within the {ctx.deadline.window_seconds:.0f} s window"
-            ) from None
-        except ProviderNotConfigured as exc:
-            raise ServiceUnavailable(exc.message) from None
-        except ProviderError as exc:
-            log.warning("provider_failed", provider=driver.name.value, error=exc.message)
-            raise ProviderFailed(exc.message) from None
-        except Exception:
-            log.exception("provider_crashed", provider=driver.name.value)
-            raise InternalError("the provider failed unexpectedly") from None
-
     async def _store_result(
         self,
         job: AdmittedJob,
-        result: ProviderResult,
+        outcome: ChainOutcome,
         runtime: RuntimeSettings,
         deadline: Deadline,
     ) -> IngestResult:
+        result = outcome.result
         data = result.data
         if data is None:
             assert result.path is not None
@@ -331,7 +343,8 @@ class IngestService:
                 job.id,
                 "done",
                 **self._final_times(deadline, finished),
-                produced_by=job.provider,
+                produced_by=outcome.produced_by,
+                attempts=[attempt.as_record() for attempt in outcome.attempts],
                 result_key=key,
                 result_mime=mime,
                 result_size=size,
@@ -346,18 +359,25 @@ class IngestService:
             mime=mime,
             size=size,
             result_key=key,
-            result_url=f"{self._config.public_base_url}/public/results/{job.id}",
+            result_url=self._result_url(job.id),
             started_at=job.started_at,
             expires_at=expires,
             data=data,
         )
 
     async def _finish_failed(
-        self, job: AdmittedJob, deadline: Deadline, status: str, reason: str, details: str
+        self,
+        job: AdmittedJob,
+        deadline: Deadline,
+        status: str,
+        reason: str,
+        details: str,
+        attempts: list[Attempt],
     ) -> None:
         values = {
             "failure_reason": reason,
             "failure_details": details[:2000],
+            "attempts": [attempt.as_record() for attempt in attempts],
             **self._final_times(deadline, utcnow()),
         }
         try:
@@ -367,6 +387,43 @@ class IngestService:
         except Exception:
             # Start-up recovery closes it if we cannot now.
             log.exception("job_finish_failed", job_id=job.id)
+
+    async def _answer_of(self, original: Row[Any]) -> IngestResult | None:
+        """The answer a re-sent photo gets: its original's stored result, or None
+        when that file is gone."""
+        data: bytes | None = None
+        try:
+            if original.result_size <= ANSWER_IN_MEMORY_BYTES:
+                data = await self._store.read(original.result_key)
+            elif not await self._store.exists(original.result_key):
+                return None
+        except FileNotFoundError:
+            return None
+        return IngestResult(
+            job_id=original.id,
+            slot_id=original.slot_id,
+            mime=original.result_mime,
+            size=original.result_size,
+            result_key=original.result_key,
+            result_url=self._result_url(original.id),
+            started_at=original.started_at,
+            expires_at=original.result_expires_at,
+            data=data,
+            deduplicated=True,
+        )
+
+    def _publisher(self, job: AdmittedJob, deadline: Deadline) -> ProviderMediaPublisher:
+        return ProviderMediaPublisher(
+            database=self._database,
+            store=self._store,
+            public_base_url=self._config.public_base_url,
+            job_id=job.id,
+            slot_id=job.slot_id,
+            deadline=deadline,
+        )
+
+    def _result_url(self, job_id: str) -> str:
+        return f"{self._config.public_base_url}/public/results/{job_id}"
 
     @staticmethod
     def _final_times(deadline: Deadline, finished: datetime) -> dict[str, Any]:

@@ -7,7 +7,18 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Row, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Row,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from photochanger.models import Job
 from photochanger.models.base import utcnow
@@ -28,6 +39,21 @@ _COUNT_LIVE_PENDING = select(
     Job.deadline_at > bindparam("b_now"),
     or_(Job.slot_id == bindparam("b_slot_id"), Job.provider == bindparam("b_provider")),
 )
+_FIND_ORIGINAL = (
+    select(Job.__table__)
+    .where(
+        Job.slot_id == bindparam("b_slot_id"),
+        Job.input_sha256 == bindparam("b_sha256"),
+        Job.started_at >= bindparam("b_since"),
+        Job.source == "ingest",
+        or_(
+            and_(Job.status == PENDING, Job.deadline_at > bindparam("b_now")),
+            and_(Job.status == "done", Job.result_expires_at > bindparam("b_now")),
+        ),
+    )
+    .order_by(Job.started_at.desc())
+    .limit(1)
+)
 _FINISH = update(Job).where(Job.id == bindparam("b_job_id"), Job.status == PENDING)
 _SET_PREVIEW = update(Job).where(Job.id == bindparam("b_job_id"))
 
@@ -42,6 +68,15 @@ class JobRepository:
 
     def insert(self, values: Mapping[str, Any]) -> None:
         self.connection.execute(_INSERT, [dict(values)])
+
+    def find_original(
+        self, *, slot_id: str, sha256: str, since: datetime, now: datetime
+    ) -> Row[Any] | None:
+        """The newest ingest of the same photo on the same slot since `since` that
+        is still pending in its window, or done with its result kept (SPEC §3.5).
+        Served by `ix_job_dedupe` (slot_id, input_sha256, started_at)."""
+        parameters = {"b_slot_id": slot_id, "b_sha256": sha256, "b_since": since, "b_now": now}
+        return self.connection.execute(_FIND_ORIGINAL, parameters).first()
 
     def count_live_pending(self, *, now: datetime, slot_id: str, provider: str) -> tuple[int, int]:
         """Pending jobs still inside their window, of this slot and of this provider:

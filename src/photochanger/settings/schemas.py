@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 
 class RuntimeSettings(BaseModel):
@@ -14,3 +14,12 @@ class RuntimeSettings(BaseModel):
     slot_concurrency_limit: int = Field(default=10, ge=1, le=1000)
     provider_concurrency_limit: int = Field(default=30, ge=1, le=5000)
     ingest_password: str = Field(default="", description="Shown to admins; never logged.")
+    gemini_api_key: SecretStr | None = Field(
+        default=None, description="Write-only; wins over PHOTOCHANGER_GEMINI_API_KEY."
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, description="Write-only; wins over PHOTOCHANGER_OPENAI_API_KEY."
+    )
+    turbotext_api_key: SecretStr | None = Field(
+        default=None, description="Write-only; wins over PHOTOCHANGER_TURBOTEXT_API_KEY."
+    )

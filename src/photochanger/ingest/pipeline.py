@@ -1,0 +1,210 @@
+"""The provider chain of one job (SPEC §3.5): the slot's provider, retried on
+transient failures while the window allows, then its fallback configuration in
+what is left of the window. Every attempt is recorded for the job."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import structlog
+
+from photochanger.deadline import Deadline
+from photochanger.errors import (
+    InternalError,
+    PhotoChangerError,
+    ProviderFailed,
+    ProviderTimedOut,
+    ServiceUnavailable,
+)
+from photochanger.providers.base import (
+    JobContext,
+    OperationSettings,
+    ProviderDriver,
+    ProviderError,
+    ProviderNotConfigured,
+    ProviderResult,
+    ProviderTimeout,
+)
+from photochanger.providers.http import provider_text
+
+log = structlog.get_logger("photochanger.providers")
+
+MAX_ATTEMPTS_PER_STEP = 3
+"""A provider is tried at most this often for one job (the first call + 2 retries)."""
+BACKOFF_SECONDS = 0.5
+"""First pause before a retry; doubled each time, with ±50 % jitter."""
+MIN_ATTEMPT_SECONDS = 4.0
+"""A retry starts only when at least this much of the window is left after its
+pause: a call that cannot finish is money spent for nothing."""
+FALLBACK_RESERVE_SECONDS = 6.0
+"""With a fallback configured, the primary must give up this long before the
+deadline, so the fallback has a window of its own."""
+
+
+@dataclass(frozen=True)
+class ProviderStep:
+    """One provider configuration in the chain: the slot's own, or its fallback."""
+
+    role: str  # "primary" | "fallback"
+    driver: ProviderDriver
+    operation: str
+    settings: OperationSettings
+    api_key: str | None
+
+    @property
+    def provider(self) -> str:
+        return self.driver.name.value
+
+
+@dataclass
+class Attempt:
+    """One provider call, as recorded on the job (`job.attempts`)."""
+
+    provider: str
+    operation: str
+    role: str
+    started_ms: int
+    duration_ms: int = 0
+    outcome: str = "ok"  # ok | transient | permanent | timeout | not_configured | crash
+    reason: str | None = None
+    error: str | None = None
+    response_id: str | None = None
+
+    def as_record(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if value is not None}
+
+
+@dataclass
+class ChainOutcome:
+    result: ProviderResult
+    produced_by: str
+    attempts: list[Attempt]
+
+
+@dataclass
+class ChainFailed(Exception):
+    """Every step failed; `error` is what the client gets, `attempts` the record."""
+
+    error: PhotoChangerError
+    attempts: list[Attempt] = field(default_factory=list)
+
+
+class ProviderChain:
+    """Runs the steps in order under one deadline. Keys are scrubbed from every
+    recorded message, whatever a provider echoed back."""
+
+    def __init__(
+        self,
+        steps: Sequence[ProviderStep],
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        assert steps
+        self._steps = list(steps)
+        self._sleep = sleep
+        self._jitter = jitter
+
+    async def run(self, ctx: JobContext, attempts: list[Attempt]) -> ChainOutcome:
+        """The first result of the chain. Every call is appended to `attempts` as
+        it ends, so the caller can record them whatever happens next."""
+        deadline = ctx.deadline
+        last: Attempt | None = None
+        for index, step in enumerate(self._steps):
+            has_next = index + 1 < len(self._steps)
+            budget = deadline.shortened(FALLBACK_RESERVE_SECONDS) if has_next else deadline
+            step_ctx = replace(
+                ctx,
+                operation=step.operation,
+                settings=step.settings,
+                api_key=step.api_key,
+                deadline=budget,
+            )
+            for number in range(1, MAX_ATTEMPTS_PER_STEP + 1):
+                result, last = await self._attempt(step, step_ctx)
+                attempts.append(last)
+                if result is not None:
+                    return ChainOutcome(result, step.provider, attempts)
+                if last.outcome not in ("transient", "timeout") or number == MAX_ATTEMPTS_PER_STEP:
+                    break
+                pause = BACKOFF_SECONDS * 2 ** (number - 1) * (0.5 + self._jitter())
+                if budget.remaining() - pause < MIN_ATTEMPT_SECONDS:
+                    break
+                await self._sleep(pause)
+            assert last is not None
+            if has_next and deadline.remaining() > 0:
+                log.warning(
+                    "provider_fallback",
+                    failed=step.provider,
+                    fallback=self._steps[index + 1].provider,
+                    outcome=last.outcome,
+                )
+        assert last is not None
+        raise ChainFailed(self._client_error(last, attempts, deadline), attempts)
+
+    async def _attempt(
+        self, step: ProviderStep, ctx: JobContext
+    ) -> tuple[ProviderResult | None, Attempt]:
+        deadline = ctx.deadline
+        attempt = Attempt(
+            provider=step.provider,
+            operation=step.operation,
+            role=step.role,
+            started_ms=max(0, deadline.elapsed_ms()),
+        )
+        started = time.monotonic()
+        result: ProviderResult | None = None
+        try:
+            async with asyncio.timeout(deadline.remaining()):
+                result = await step.driver.edit(ctx)
+            attempt.response_id = result.response_id
+        except (TimeoutError, ProviderTimeout) as exc:
+            attempt.outcome = "timeout"
+            attempt.error = "no answer within the window"
+            if isinstance(exc, ProviderTimeout):
+                attempt.error, attempt.response_id = exc.message, exc.response_id
+        except ProviderError as exc:
+            attempt.outcome = (
+                "not_configured"
+                if isinstance(exc, ProviderNotConfigured)
+                else "transient"
+                if exc.retryable
+                else "permanent"
+            )
+            attempt.error = provider_text(exc.message, secret=step.api_key)
+            attempt.reason = exc.reason
+            attempt.response_id = exc.response_id
+        except Exception:
+            log.exception("provider_crashed", provider=step.provider)
+            attempt.outcome = "crash"
+            attempt.error = "the provider failed unexpectedly"
+        attempt.duration_ms = int((time.monotonic() - started) * 1000)
+        if attempt.outcome != "ok":
+            log.warning(
+                "provider_attempt_failed",
+                provider=step.provider,
+                operation=step.operation,
+                outcome=attempt.outcome,
+                reason=attempt.reason,
+                error=attempt.error,
+                response_id=attempt.response_id,
+            )
+        return result, attempt
+
+    @staticmethod
+    def _client_error(
+        last: Attempt, attempts: Sequence[Attempt], deadline: Deadline
+    ) -> PhotoChangerError:
+        """The §3.2 answer for a chain whose every step failed, judged by the last."""
+        if last.outcome == "timeout":
+            return ProviderTimedOut(f"no result within the {deadline.window_seconds:.0f} s window")
+        if all(attempt.outcome == "not_configured" for attempt in attempts):
+            return ServiceUnavailable(last.error or "the provider is not configured")
+        if last.outcome == "crash":
+            return InternalError("the provider failed unexpectedly")
+        return ProviderFailed(last.error or "the provider returned no usable image")

@@ -1,0 +1,127 @@
+"""`photochanger provider-check NAME`: one small real request with the configured
+key, so a studio can test its key before the event. Opt-in; never run by tests
+against a real service (they point the base URL at a fake)."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+
+from photochanger.config import Settings
+from photochanger.db import Database, create_engine
+from photochanger.deadline import Deadline
+from photochanger.media.provider_media import ProviderMediaPublisher
+from photochanger.media.store import LocalMediaStore
+from photochanger.providers.base import (
+    InputImage,
+    JobContext,
+    ProviderError,
+    ProviderName,
+    ProviderNotConfigured,
+)
+from photochanger.providers.keys import api_key_for
+from photochanger.providers.registry import build_registry
+from photochanger.settings.service import read_runtime_settings
+
+CHECK_SECONDS = 60.0
+CHECK_PROMPT = "Turn the background into a plain light-blue studio backdrop."
+
+CHECK_REQUESTS: Mapping[ProviderName, tuple[str, dict[str, Any]]] = {
+    ProviderName.gemini: ("edit", {"prompt": CHECK_PROMPT}),
+    ProviderName.openai: ("edit", {"prompt": CHECK_PROMPT, "quality": "low", "size": "1024x1024"}),
+    ProviderName.turbotext: ("generate_image2image", {"prompt": CHECK_PROMPT}),
+}
+"""The cheapest useful request per cloud provider (operation, settings)."""
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    exit_code: int  # 0 an image came back, 1 the provider failed, 2 it could not be asked
+    lines: list[str]
+    image: bytes | None = None
+
+
+def sample_photo() -> bytes:
+    """A small generated JPEG: enough for a provider to edit, cheap to send."""
+    image = Image.linear_gradient("L").resize((256, 256)).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+async def check_provider(config: Settings, name: ProviderName) -> CheckReport:
+    """Send one request with the key the server would use (settings, else env)."""
+    operation, raw_settings = CHECK_REQUESTS[name]
+    database = Database(create_engine(config.resolved_database_url))
+    registry = build_registry(config)
+    try:
+        runtime = await database.read(read_runtime_settings)
+        key = api_key_for(name.value, runtime, config)
+        if key is None:
+            env = f"PHOTOCHANGER_{name.value.upper()}_API_KEY"
+            return CheckReport(2, [f"{name.value}: no key configured (settings or {env})"])
+        driver = registry.get(name.value)
+        settings = registry.parse_settings(name.value, operation, raw_settings)
+        await registry.start()
+        photo = sample_photo()
+        deadline = Deadline.start(CHECK_SECONDS)
+        store = LocalMediaStore(config.resolved_media_root)
+        store.prepare()
+        publisher = ProviderMediaPublisher(
+            database=database,
+            store=store,
+            public_base_url=config.public_base_url,
+            job_id=None,
+            slot_id=None,
+            deadline=deadline,
+        )
+        ctx = JobContext(
+            job_id="provider-check",
+            slot_id="provider-check",
+            operation=operation,
+            settings=settings,
+            image=InputImage(mime="image/jpeg", size=len(photo), data=photo),
+            deadline=deadline,
+            api_key=key,
+            publish=publisher,
+        )
+        started = time.monotonic()
+        try:
+            result = await driver.edit(ctx)
+        except ProviderNotConfigured as exc:
+            return CheckReport(2, [f"{name.value}: not configured: {exc.message}"])
+        except ProviderError as exc:
+            return CheckReport(
+                1,
+                [
+                    f"{name.value}: FAILED ({type(exc).__name__}) after "
+                    f"{time.monotonic() - started:.1f} s",
+                    f"  reason: {exc.reason}",
+                    f"  message: {exc.message}",
+                    f"  response id: {exc.response_id}",
+                ],
+            )
+        finally:
+            await publisher.discard()
+        data = result.data
+        if data is None:
+            assert result.path is not None
+            data = result.path.read_bytes()
+        return CheckReport(
+            0,
+            [
+                f"{name.value}: OK in {time.monotonic() - started:.1f} s",
+                f"  image: {result.mime}, {len(data)} bytes",
+                f"  response id: {result.response_id}",
+                f"  usage: {dict(result.usage)}",
+            ],
+            image=data,
+        )
+    finally:
+        await registry.close()
+        await database.dispose()
