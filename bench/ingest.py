@@ -74,17 +74,41 @@ def noise_jpeg(target_bytes: int, seed: int = 1) -> bytes:
     return data
 
 
+STAMP_DIGITS = 12
+PYTHON_STAMPS = iter(range(10**11, 10**12))
+"""Stamps of the Python client's requests; wrk's count up from 1, so none repeats."""
+
+
 @dataclass(frozen=True)
 class Payload:
+    """A booth body whose photo carries a 12-digit stamp in a JPEG comment: every
+    request sends a different photo (SHA-256), as booths do. The same photo sent
+    again would be answered from the first one's result (no double billing,
+    SPEC 3.5), which is not the ingest we measure."""
+
     name: str
     photo: bytes
     body: bytes
     content_type: str
     body_path: Path
+    stamp_offset: int  # where the stamp's digits start in `body`
+
+    def stamped(self) -> tuple[bytes, bytes]:
+        """(body, photo) with the next Python stamp."""
+        digits = f"{next(PYTHON_STAMPS):0{STAMP_DIGITS}d}".encode()
+        at = self.stamp_offset
+        body = self.body[:at] + digits + self.body[at + STAMP_DIGITS :]
+        start = at - STAMP_OFFSET_IN_PHOTO
+        return body, body[start : start + len(self.photo)]
+
+
+STAMP_OFFSET_IN_PHOTO = 6  # SOI (2) + COM marker (2) + COM length (2)
 
 
 def make_payload(name: str, target_bytes: int, workdir: Path) -> Payload:
-    photo = noise_jpeg(target_bytes)
+    noise = noise_jpeg(target_bytes)
+    comment = b"0" * STAMP_DIGITS
+    photo = noise[:2] + b"\xff\xfe" + (2 + len(comment)).to_bytes(2, "big") + comment + noise[2:]
     boundary = "----bench" + secrets.token_hex(12)
     head = (
         f"--{boundary}\r\n"
@@ -97,7 +121,14 @@ def make_payload(name: str, target_bytes: int, workdir: Path) -> Payload:
     body = head + photo + f"\r\n--{boundary}--\r\n".encode()
     path = workdir / f"body-{name}.bin"
     path.write_bytes(body)
-    return Payload(name, photo, body, f"multipart/form-data; boundary={boundary}", path)
+    return Payload(
+        name,
+        photo,
+        body,
+        f"multipart/form-data; boundary={boundary}",
+        path,
+        stamp_offset=len(head) + STAMP_OFFSET_IN_PHOTO,
+    )
 
 
 # --------------------------------------------------------------------------- servers
@@ -296,10 +327,13 @@ class Answer:
     status: int
     body: bytes
     seconds: float
+    sent: bytes = b""
 
 
 async def post(url_port: int, payload: Payload) -> Answer:
-    """One ingest over a fresh connection (raw asyncio streams, HTTP/1.1)."""
+    """One ingest of a newly stamped photo over a fresh connection (raw asyncio
+    streams, HTTP/1.1). `Answer.sent` is the photo that was sent."""
+    body, photo = payload.stamped()
     started = time.monotonic()
     reader, writer = await asyncio.open_connection("127.0.0.1", url_port)
     try:
@@ -307,11 +341,11 @@ async def post(url_port: int, payload: Payload) -> Answer:
             f"POST /api/ingest/{SLOT} HTTP/1.1\r\n"
             f"Host: 127.0.0.1:{url_port}\r\n"
             f"Content-Type: {payload.content_type}\r\n"
-            f"Content-Length: {len(payload.body)}\r\n"
+            f"Content-Length: {len(body)}\r\n"
             "Connection: close\r\n\r\n"
         ).encode()
         writer.write(head)
-        view = memoryview(payload.body)
+        view = memoryview(body)
         for offset in range(0, len(view), 1 << 20):
             writer.write(view[offset : offset + (1 << 20)])
             await writer.drain()
@@ -323,10 +357,10 @@ async def post(url_port: int, payload: Payload) -> Answer:
             if name.strip().lower() == "content-length":
                 length = int(value)
         if length is not None:
-            body = await reader.readexactly(length)
+            answer = await reader.readexactly(length)
         else:
-            body = await reader.read()
-        return Answer(status, body, time.monotonic() - started)
+            answer = await reader.read()
+        return Answer(status, answer, time.monotonic() - started, sent=photo)
     finally:
         writer.close()
         with suppress(OSError):
@@ -343,7 +377,7 @@ def warm_up(server: Server, payload: Payload, count: int = 5) -> None:
                 raise SystemExit(
                     f"{server.kind} warm-up answered {answer.status}: {answer.body[:300]!r}"
                 )
-            if server.kind == "ours" and answer.body != payload.photo:
+            if server.kind == "ours" and answer.body != answer.sent:
                 raise SystemExit("ours answered 200 but not the echoed photo")
 
     asyncio.run(run())
@@ -379,6 +413,7 @@ def run_wrk(server: Server, payload: Payload, connections: int, seconds: int) ->
         f"{server.base_url}/api/ingest/{SLOT}",
         "--",
         str(payload.body_path),
+        str(payload.stamp_offset),
         payload.content_type,
     ]
     exclude = {os.getpid(), server.pid}

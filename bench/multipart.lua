@@ -1,19 +1,32 @@
--- wrk script: POST one prebuilt multipart/form-data body, again and again.
+-- wrk script: POST a prebuilt multipart/form-data body, again and again, each time
+-- with a different photo: a 12-digit stamp inside the JPEG's comment segment counts
+-- up, so no two requests carry the same photo (the same photo sent again would be
+-- answered from the first one's result, SPEC 3.5, not ingested).
 --
---   wrk -t1 -c8 -d10s --timeout 30s -s bench/multipart.lua URL -- BODY_FILE CONTENT_TYPE
+--   wrk -t1 -c8 -d10s --timeout 30s -s bench/multipart.lua URL -- BODY_FILE STAMP_OFFSET CONTENT_TYPE
 --
 -- BODY_FILE holds the complete body (password field + fileToUpload part), built by
--- bench/ingest.py; CONTENT_TYPE carries its boundary. `done` prints one JSON line
--- (prefixed with BENCH_JSON) that bench/ingest.py parses.
+-- bench/ingest.py; STAMP_OFFSET is the 0-based offset of the stamp's digits in it;
+-- CONTENT_TYPE carries the boundary. `done` prints one JSON line (prefixed with
+-- BENCH_JSON) that bench/ingest.py parses.
+
+local prefix, suffix
+local counter = 0
 
 function init(args)
-   local path, content_type = args[1], args[2]
+   local path, offset, content_type = args[1], tonumber(args[2]), args[3]
    local handle = assert(io.open(path, "rb"))
    local body = handle:read("*a")
    handle:close()
+   prefix = body:sub(1, offset)
+   suffix = body:sub(offset + 13)
    wrk.method = "POST"
-   wrk.body = body
    wrk.headers["Content-Type"] = content_type
+end
+
+function request()
+   counter = counter + 1
+   return wrk.format(nil, nil, nil, prefix .. string.format("%012d", counter) .. suffix)
 end
 
 function done(summary, latency, requests)

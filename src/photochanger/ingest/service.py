@@ -38,7 +38,7 @@ from photochanger.ingest.pipeline import (
     ProviderChain,
     ProviderStep,
 )
-from photochanger.ingest.upload import IngestForm
+from photochanger.ingest.upload import SPOOL_MEMORY_BYTES, IngestForm
 from photochanger.jobs.repository import JobRepository
 from photochanger.media.keys import result_key
 from photochanger.media.provider_media import ProviderMediaPublisher
@@ -61,9 +61,10 @@ log = structlog.get_logger("photochanger.ingest")
 
 MB = 1024 * 1024
 ADMISSION_RETRY_AFTER = 2
-ANSWER_IN_MEMORY_BYTES = 2 * MB
-"""A result on disk up to this size is read whole for the answer (one read
-instead of a chunked stream); larger ones are streamed."""
+ANSWER_IN_MEMORY_BYTES = SPOOL_MEMORY_BYTES
+"""A result on disk up to this size is read whole for the answer; larger ones are
+streamed in chunks: 500 answers leaving at once must not each hold a whole photo
+(bench/README.md: 500 held ingests stay under 300 MB)."""
 
 
 @dataclass(frozen=True)
