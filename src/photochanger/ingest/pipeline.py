@@ -179,6 +179,8 @@ class ProviderChain:
             attempt.error = provider_text(exc.message, secret=step.api_key)
             attempt.reason = exc.reason
             attempt.response_id = exc.response_id
+        except PhotoChangerError:
+            raise  # our own side failed (the media store publishing an input): its 503
         except Exception:
             log.exception("provider_crashed", provider=step.provider)
             attempt.outcome = "crash"
