@@ -25,10 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from fakes.gemini import GeminiFake
 from fakes.openai import OpenAIFake
 from photochanger.app import create_app
+from photochanger.auth.passwords import hash_password
+from photochanger.auth.repository import AccountRepository
 from photochanger.config import Settings
 from photochanger.db import Database, SessionFactory, create_engine, create_session_factory
 from photochanger.schema import upgrade_to_head
-from support import INGEST_PASSWORD
+from support import ADMIN_PASSWORD, ADMIN_USERNAME, INGEST_PASSWORD
 
 pytest_plugins = ["fakes.turbotext_bench"]
 
@@ -131,6 +133,41 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://booth.test") as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def admin_password_hash() -> str:
+    """argon2 is slow on purpose: hash the test admin's password once."""
+    return hash_password(ADMIN_PASSWORD)
+
+
+@pytest.fixture
+async def admin_token(app: FastAPI, admin_password_hash: str) -> str:
+    """A token of a real login of the test admin account (by its own client, so
+    the `client` fixture stays without the session cookie)."""
+    database: Database = app.state.services.database
+    await database.write(
+        lambda connection: AccountRepository(connection).create(ADMIN_USERNAME, admin_password_hash)
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://booth.test") as login:
+        response = await login.post(
+            "/api/login", json={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}
+        )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+@pytest.fixture
+async def admin_client(app: FastAPI, admin_token: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the admin API, authenticated with a Bearer token."""
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://booth.test", headers=headers
+    ) as admin:
+        yield admin
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
-"""Test helpers: images made by code, slot configuration, multipart bodies."""
+"""Test helpers: images made by code, slot configuration, multipart bodies, the CLI."""
 
 from __future__ import annotations
 
 import io
 import os
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterable
@@ -23,6 +25,8 @@ from photochanger.models.base import utcnow
 from photochanger.providers.base import InputImage, JobContext, OperationSettings, TemplateImage
 
 INGEST_PASSWORD = "booth-secret"
+ADMIN_USERNAME = "studio"
+ADMIN_PASSWORD = "studio-admin-password"
 
 
 def make_image(fmt: str = "JPEG", size: tuple[int, int] = (640, 480), seed: int = 0) -> bytes:
@@ -257,3 +261,17 @@ def assert_error(response: httpx.Response, status: int, reason: str) -> dict[str
     assert body["details"]
     assert "Traceback" not in response.text
     return body  # type: ignore[no-any-return]
+
+
+def photochanger(
+    *args: str, env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "photochanger", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+        check=False,
+    )

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from PIL import Image
@@ -14,18 +11,7 @@ from conftest import LiveServer
 from fakes import gemini
 from fakes.gemini import GeminiFake
 from photochanger.config import Settings
-from support import INGEST_PASSWORD, make_image
-
-
-def photochanger(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "photochanger", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from support import INGEST_PASSWORD, make_image, photochanger
 
 
 def test_migrate_generates_and_prints_the_password_once(tmp_path: Path) -> None:

@@ -8,14 +8,22 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.responses import JSONResponse
 
 from photochanger import __version__
+from photochanger.auth.endpoints import router as auth_router
+from photochanger.auth.service import AuthService, resolve_jwt_secret
 from photochanger.config import Settings
 from photochanger.db import Database, create_engine, create_session_factory
 from photochanger.dependencies import Services
-from photochanger.errors import InternalError, PhotoChangerError, ServiceUnavailable
+from photochanger.errors import (
+    InternalError,
+    PhotoChangerError,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from photochanger.health import router as health_router
 from photochanger.ingest.endpoints import router as ingest_router
 from photochanger.ingest.service import IngestService
@@ -73,6 +81,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
             registry=registry,
             previews=previews,
             ingest=IngestService(database=database, store=store, registry=registry, config=config),
+            auth=AuthService(database, await resolve_jwt_secret(database, config)),
         )
         try:
             yield
@@ -89,12 +98,16 @@ def create_app(config: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(RequestIdMiddleware)
+    # Starlette types a handler as taking any Exception; each of ours takes the
+    # class it is registered for, hence the ignores.
     app.add_exception_handler(PhotoChangerError, _render_domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _render_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _render_database_error)  # type: ignore[arg-type]
     # A refused database connection (asyncpg raises it unwrapped) or a failing disk.
     app.add_exception_handler(OSError, _render_database_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _render_unexpected_error)
     app.include_router(ingest_router)
+    app.include_router(auth_router)
     app.include_router(media_router)
     app.include_router(providers_router)
     app.include_router(health_router)
@@ -103,6 +116,21 @@ def create_app(config: Settings | None = None) -> FastAPI:
 
 async def _render_domain_error(_request: Request, error: PhotoChangerError) -> JSONResponse:
     return error.to_response()
+
+
+async def _render_validation_error(
+    _request: Request, error: RequestValidationError
+) -> JSONResponse:
+    """A request FastAPI could not parse: the same error shape as everything else,
+    with one `{field, message}` per problem for the UI to highlight."""
+    errors = [
+        {
+            "field": ".".join(str(part) for part in problem["loc"] if part != "body"),
+            "message": str(problem["msg"]),
+        }
+        for problem in error.errors()
+    ]
+    return ValidationFailed("the request is not valid", errors).to_response()
 
 
 async def _render_database_error(_request: Request, error: DBAPIError | OSError) -> JSONResponse:

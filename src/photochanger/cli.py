@@ -1,16 +1,26 @@
-"""The one command line: `photochanger migrate | serve | info | demo | provider-check`."""
+"""The one command line: `photochanger migrate | serve | info | demo | admin … | provider-check`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 from sqlalchemy.exc import DBAPIError
 
+from photochanger.auth.service import (
+    FIRST_ADMIN,
+    AccountError,
+    create_account,
+    delete_account,
+    ensure_first_admin,
+    list_accounts,
+    set_account_password,
+)
 from photochanger.config import Settings
 from photochanger.db import Database, create_engine
 from photochanger.providers.base import ProviderName
@@ -18,8 +28,20 @@ from photochanger.providers.check import CHECK_REQUESTS, check_provider
 from photochanger.schema import upgrade_to_head
 from photochanger.settings.service import ensure_ingest_password, read_ingest_password
 
+T = TypeVar("T")
+
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `photochanger` program: logs of the commands go to stderr as JSON
+    (`serve` logs to stdout), their answers to stdout."""
+    from photochanger.logs import configure_logging
+
+    configure_logging(Settings().log_level, stream=sys.stderr)
+    return run_command(argv)
+
+
+def run_command(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run one command."""
     parser = argparse.ArgumentParser(prog="photochanger", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -44,6 +66,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("provider", choices=[name.value for name in CHECK_REQUESTS])
     check.add_argument("--out", type=Path, help="save the returned image here")
 
+    admin = commands.add_parser("admin", help="manage the admin accounts of the web UI")
+    accounts = admin.add_subparsers(dest="admin_command", required=True)
+    for name, text in (
+        ("create", "create an account (password generated and printed unless given)"),
+        ("set-password", "change an account's password (its old tokens stop working)"),
+    ):
+        command = accounts.add_parser(name, help=text)
+        command.add_argument("username")
+        command.add_argument(
+            "--password-stdin", action="store_true", help="read the password from stdin"
+        )
+    accounts.add_parser("list", help="list the accounts")
+    delete = accounts.add_parser("delete", help="delete an account")
+    delete.add_argument("username")
+
     args = parser.parse_args(argv)
     config = Settings()
     handler = {
@@ -52,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "info": _info,
         "demo": _demo,
         "provider-check": _provider_check,
+        "admin": _admin,
     }
     return handler[args.command](config, args)
 
@@ -79,7 +117,19 @@ def _serve(config: Settings, args: argparse.Namespace) -> int:
     from photochanger.app import create_app
     from photochanger.logs import configure_logging
 
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, stream=sys.stdout)
+    try:
+        first_password = _with_database(config, ensure_first_admin)
+    except DBAPIError:
+        print(_NOT_MIGRATED, file=sys.stderr)
+        return 2
+    if first_password:
+        # Shown once, on the operator's console, never through the logs.
+        print(
+            f"Created the first admin account: {FIRST_ADMIN} / {first_password} "
+            "(shown once; change it with `photochanger admin set-password admin`)",
+            flush=True,
+        )
     print(f"Ingest URL of slot-001: {config.public_base_url}/api/ingest/slot-001", flush=True)
     uvicorn.run(
         create_app(config),
@@ -137,21 +187,10 @@ def _stored_password(config: Settings) -> str | None:
     """The ingest password from the database, or None (with a hint) when the
     database is missing or not migrated yet."""
 
-    async def read() -> str:
-        database = Database(create_engine(config.resolved_database_url))
-        try:
-            return await read_ingest_password(database)
-        finally:
-            await database.dispose()
-
     try:
-        return asyncio.run(read())
+        return _with_database(config, read_ingest_password)
     except DBAPIError:
-        print(
-            "The database is missing or not migrated: run `photochanger migrate` first "
-            "(with the same PHOTOCHANGER_DATA_DIR / PHOTOCHANGER_DATABASE_URL).",
-            file=sys.stderr,
-        )
+        print(_NOT_MIGRATED, file=sys.stderr)
         return None
 
 
@@ -168,3 +207,51 @@ def _provider_check(config: Settings, args: argparse.Namespace) -> int:
         args.out.write_bytes(report.image)
         print(f"  saved to {args.out}")
     return report.exit_code
+
+
+_NOT_MIGRATED = (
+    "The database is missing or not migrated: run `photochanger migrate` first "
+    "(with the same PHOTOCHANGER_DATA_DIR / PHOTOCHANGER_DATABASE_URL)."
+)
+
+
+def _with_database(config: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        database = Database(create_engine(config.resolved_database_url))
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def _admin(config: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 on success, 1 when the command cannot be done (unknown account,
+    short password…), 2 when the database is not ready."""
+    password: str | None = None
+    if getattr(args, "password_stdin", False):
+        password = sys.stdin.readline().rstrip("\r\n")
+    command = args.admin_command
+    try:
+        if command == "list":
+            for account in _with_database(config, list_accounts):
+                print(f"{account.username}\tcreated {account.created_at:%Y-%m-%d %H:%M} UTC")
+            return 0
+        if command == "delete":
+            _with_database(config, lambda database: delete_account(database, args.username))
+            print(f"Deleted {args.username}.")
+            return 0
+        change = create_account if command == "create" else set_account_password
+        stored = _with_database(config, lambda database: change(database, args.username, password))
+    except AccountError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    except DBAPIError:
+        print(_NOT_MIGRATED, file=sys.stderr)
+        return 2
+    verb = "Created" if command == "create" else "Changed the password of"
+    print(f"{verb} {args.username}.")
+    if password is None:
+        print(f"Password (shown once): {stored}")
+    return 0

@@ -13,6 +13,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 GLOBAL_UPLOAD_CAP_MB = 20
 """SPEC §3.1: no upload is ever larger than this, whatever a slot says."""
 
+MIN_JWT_SECRET_LENGTH = 32
+EXAMPLE_JWT_SECRET = "replace-me-with-at-least-32-random-characters"  # noqa: S105
+"""The placeholder the deployment examples show; refused like any short secret."""
+
 
 class Settings(BaseSettings):
     """Process configuration. Runtime settings an admin changes (ingest password,
@@ -83,6 +87,12 @@ class Settings(BaseSettings):
     turbotext_base_url: str = Field(
         default="https://www.turbotext.ru", description="Base URL of the Turbotext API."
     )
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 key of the admin tokens. When absent one is generated and "
+        "stored in the database, shared by every replica. Outside `development` a "
+        "short or well-known value is refused.",
+    )
     enable_test_providers: bool = Field(
         default=False,
         description="Register the `echo` provider (returns the input, optional delay). "
@@ -93,6 +103,13 @@ class Settings(BaseSettings):
     def _refuse_unsafe_production(self) -> Settings:
         if self.environment == "production" and self.enable_test_providers:
             raise ValueError("PHOTOCHANGER_ENABLE_TEST_PROVIDERS must be off in production")
+        if self.environment != "development" and self.jwt_secret is not None:
+            secret = self.jwt_secret.get_secret_value()
+            if len(secret) < MIN_JWT_SECRET_LENGTH or secret == EXAMPLE_JWT_SECRET:
+                raise ValueError(
+                    f"PHOTOCHANGER_JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} "
+                    "random characters outside development (or unset, to generate one)"
+                )
         return self
 
     @field_validator("public_base_url", "gemini_base_url", "openai_base_url", "turbotext_base_url")

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from photochanger.auth.service import AuthService
 from photochanger.config import Settings
 from photochanger.db import Database, SessionFactory
 from photochanger.ingest.service import IngestService
@@ -26,6 +27,7 @@ class Services:
     registry: ProviderRegistry
     previews: PreviewMaker
     ingest: IngestService
+    auth: AuthService
 
 
 def get_services(request: Request) -> Services:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
+from pydantic import BaseModel
 from starlette.responses import JSONResponse
+
+
+class ErrorBody(BaseModel):
+    """Every error answer (SPEC §3.2)."""
+
+    status: Literal["error", "timeout"]
+    failure_reason: str
+    details: str
+    retry_after: int | None = None
+    errors: list[dict[str, str]] | None = None
 
 
 class PhotoChangerError(Exception):
@@ -107,6 +118,54 @@ class MediaExpired(PhotoChangerError):
     failure_reason = "media_expired"
 
 
+class NotAuthenticated(PhotoChangerError):
+    """An admin route called without a valid token (SPEC §6.1)."""
+
+    status_code = 401
+    failure_reason = "not_authenticated"
+
+
+class InvalidCredentials(PhotoChangerError):
+    status_code = 401
+    failure_reason = "invalid_credentials"
+
+
+class CsrfFailed(PhotoChangerError):
+    """A state-changing request authenticated by cookie without the CSRF header."""
+
+    status_code = 403
+    failure_reason = "csrf_failed"
+
+
+class GalleryClosed(PhotoChangerError):
+    status_code = 403
+    failure_reason = "gallery_closed"
+
+
+class JobNotFound(PhotoChangerError):
+    status_code = 404
+    failure_reason = "job_not_found"
+
+
+class MediaInUse(PhotoChangerError):
+    status_code = 409
+    failure_reason = "media_in_use"
+
+
+class ValidationFailed(PhotoChangerError):
+    """422 with one `{field, message}` per invalid field, for the UI to highlight."""
+
+    status_code = 422
+    failure_reason = "validation_error"
+
+    def __init__(self, details: str, errors: list[dict[str, str]]) -> None:
+        super().__init__(details)
+        self.errors = errors
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "errors": self.errors}
+
+
 class InternalError(PhotoChangerError):
     status_code = 500
     failure_reason = "internal_error"
@@ -121,3 +180,14 @@ def all_error_classes() -> list[type[PhotoChangerError]]:
         found.append(cls)
         pending.extend(cls.__subclasses__())
     return found
+
+
+def error_responses(*errors: type[PhotoChangerError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these errors, grouped by status."""
+    by_status: dict[int, list[str]] = {}
+    for error in errors:
+        by_status.setdefault(error.status_code, []).append(f"`{error.failure_reason}`")
+    return {
+        status: {"description": " or ".join(reasons), "model": ErrorBody}
+        for status, reasons in sorted(by_status.items())
+    }

@@ -221,6 +221,22 @@ async def test_a_resent_photo_gets_the_done_result_without_a_new_call(
     assert len(gemini_fake.received) == 3
 
 
+async def test_a_photo_resent_after_the_slot_changed_runs_with_the_new_settings(
+    client: httpx.AsyncClient, factory: SessionFactory, gemini_fake: GeminiFake
+) -> None:
+    """A studio re-testing the same photo after editing the prompt must see the
+    new look, not the result of the old version."""
+    await with_gemini_key(factory)
+    await configure_slot(factory, "slot-001", **gemini_slot(), version=1)
+    photo = make_image("JPEG", (320, 240), seed=15)
+    first = await post(client, photo)
+    await configure_slot(factory, "slot-001", version=2)  # as a saved edit bumps it
+    again = await post(client, photo)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.headers["x-job-id"] != first.headers["x-job-id"]
+    assert len(gemini_fake.received) == 2
+
+
 async def test_a_photo_resent_after_a_failure_is_tried_again(
     client: httpx.AsyncClient, factory: SessionFactory, gemini_fake: GeminiFake
 ) -> None:

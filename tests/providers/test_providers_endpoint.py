@@ -6,9 +6,9 @@ import httpx
 
 
 async def test_lists_local_operations_with_their_settings_schemas(
-    client: httpx.AsyncClient,
+    admin_client: httpx.AsyncClient,
 ) -> None:
-    response = await client.get("/api/providers")
+    response = await admin_client.get("/api/providers")
     assert response.status_code == 200
     providers = {p["name"]: p for p in response.json()["providers"]}
     assert "local" in providers
@@ -22,8 +22,8 @@ async def test_lists_local_operations_with_their_settings_schemas(
     assert "cartoon" in stylize["properties"]["style"]["enum"]
 
 
-async def test_lists_the_cloud_providers_edit_forms(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/providers")
+async def test_lists_the_cloud_providers_edit_forms(admin_client: httpx.AsyncClient) -> None:
+    response = await admin_client.get("/api/providers")
     providers = {p["name"]: p for p in response.json()["providers"]}
     gemini = providers["gemini"]["operations"][0]["settings_schema"]
     assert "gemini-3.1-flash-image" in gemini["properties"]["model"]["enum"]

@@ -239,9 +239,9 @@ def test_settings_defaults_follow_turbotext() -> None:
 
 
 async def test_providers_list_turbotext_with_described_settings(
-    client: httpx.AsyncClient,
+    admin_client: httpx.AsyncClient,
 ) -> None:
-    response = await client.get("/api/providers")
+    response = await admin_client.get("/api/providers")
     providers = {p["name"]: p for p in response.json()["providers"]}
     operations = {op["name"]: op for op in providers["turbotext"]["operations"]}
     assert set(operations) == {"generate_image2image", "mix_images", "deepfake_photo"}

@@ -50,6 +50,7 @@ class Admission:
             if dedupe:
                 original = jobs.find_original(
                     slot_id=row["slot_id"],
+                    slot_version=row["slot_version"],
                     sha256=row["input_sha256"],
                     since=now - DEDUPE_WINDOW,
                     now=now,

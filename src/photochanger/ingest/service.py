@@ -169,6 +169,7 @@ class IngestService:
             "status": "pending",
             "provider": slot.provider,
             "operation": slot.operation,
+            "slot_version": slot.version,
             "instance_id": self._config.instance_id,
             "started_at": deadline.started_at,
             "deadline_at": deadline.at,

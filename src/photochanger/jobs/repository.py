@@ -44,6 +44,7 @@ _FIND_ORIGINAL = (
     .where(
         Job.slot_id == bindparam("b_slot_id"),
         Job.input_sha256 == bindparam("b_sha256"),
+        Job.slot_version == bindparam("b_slot_version"),
         Job.started_at >= bindparam("b_since"),
         Job.source == "ingest",
         or_(
@@ -70,12 +71,19 @@ class JobRepository:
         self.connection.execute(_INSERT, [dict(values)])
 
     def find_original(
-        self, *, slot_id: str, sha256: str, since: datetime, now: datetime
+        self, *, slot_id: str, slot_version: int, sha256: str, since: datetime, now: datetime
     ) -> Row[Any] | None:
-        """The newest ingest of the same photo on the same slot since `since` that
-        is still pending in its window, or done with its result kept (SPEC §3.5).
-        Served by `ix_job_dedupe` (slot_id, input_sha256, started_at)."""
-        parameters = {"b_slot_id": slot_id, "b_sha256": sha256, "b_since": since, "b_now": now}
+        """The newest ingest of the same photo on the same slot, run with the same
+        slot version, since `since` that is still pending in its window, or done
+        with its result kept (SPEC §3.5). Served by `ix_job_dedupe` (slot_id,
+        input_sha256, started_at)."""
+        parameters = {
+            "b_slot_id": slot_id,
+            "b_slot_version": slot_version,
+            "b_sha256": sha256,
+            "b_since": since,
+            "b_now": now,
+        }
         return self.connection.execute(_FIND_ORIGINAL, parameters).first()
 
     def count_live_pending(self, *, now: datetime, slot_id: str, provider: str) -> tuple[int, int]:

@@ -1,10 +1,23 @@
 """ORM models, one per file; importing this package registers them all on `Base`."""
 
+from photochanger.models.admin_account import AdminAccount
+from photochanger.models.audit_entry import AuditEntry
 from photochanger.models.base import Base
 from photochanger.models.job import Job
+from photochanger.models.login_failure import LoginFailure
 from photochanger.models.media_object import MediaObject
 from photochanger.models.setting import Setting
 from photochanger.models.slot import Slot
 from photochanger.models.template_media import TemplateMedia
 
-__all__ = ["Base", "Job", "MediaObject", "Setting", "Slot", "TemplateMedia"]
+__all__ = [
+    "AdminAccount",
+    "AuditEntry",
+    "Base",
+    "Job",
+    "LoginFailure",
+    "MediaObject",
+    "Setting",
+    "Slot",
+    "TemplateMedia",
+]

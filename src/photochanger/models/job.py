@@ -36,6 +36,9 @@ class Job(Base):
     failure_details: Mapped[str | None] = mapped_column(Text, nullable=True)
     provider: Mapped[str] = mapped_column(String(32))
     operation: Mapped[str] = mapped_column(String(64))
+    slot_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The slot's version the job ran with; a re-sent photo reuses a result only
+    of the same version (an edited prompt must not answer with the old look)."""
     instance_id: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -5,7 +5,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from photochanger.auth.dependencies import AdminUser
 from photochanger.dependencies import ServicesDep
+from photochanger.errors import NotAuthenticated, error_responses
 
 router = APIRouter(tags=["providers"])
 
@@ -26,8 +28,8 @@ class ProviderList(BaseModel):
     providers: list[ProviderInfo]
 
 
-@router.get("/api/providers")
-async def list_providers(services: ServicesDep) -> ProviderList:
+@router.get("/api/providers", responses=error_responses(NotAuthenticated))
+async def list_providers(services: ServicesDep, _admin: AdminUser) -> ProviderList:
     """Every registered provider with its operations and the JSON Schema of each
     operation's settings: the admin UI renders the slot form from it."""
     return ProviderList(

@@ -1,0 +1,1 @@
+"""Admin accounts, login and the admin token (SPEC §6.1)."""

@@ -1,0 +1,53 @@
+"""`AdminUser`: the dependency every admin route takes (SPEC §6.1).
+
+A token is accepted from `Authorization: Bearer …` or from the HttpOnly session
+cookie the login sets. A state-changing request authenticated by the cookie must
+also send `X-CSRF-Token` equal to the token's `csrf` claim (signed double-submit:
+the login returns it in its body and in the readable `photochanger_csrf` cookie;
+another site can make the browser send the session cookie but cannot read it)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from photochanger.auth.service import Admin
+from photochanger.dependencies import ServicesDep
+from photochanger.errors import CsrfFailed, NotAuthenticated
+
+SESSION_COOKIE = "photochanger_session"
+CSRF_COOKIE = "photochanger_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_bearer = HTTPBearer(auto_error=False, description="The `access_token` of `POST /api/login`.")
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="Set by `POST /api/login`; changes also need the `X-CSRF-Token` header.",
+)
+
+
+async def require_admin(
+    request: Request,
+    services: ServicesDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> Admin:
+    if bearer is not None:
+        claims = await services.auth.authenticate(bearer.credentials)
+        return Admin(claims.username)
+    if not cookie:
+        raise NotAuthenticated("log in first: send the admin token as a Bearer header")
+    claims = await services.auth.authenticate(cookie)
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), claims.csrf.encode()):
+            raise CsrfFailed(f"a change made with the session cookie needs {CSRF_HEADER}")
+    return Admin(claims.username)
+
+
+AdminUser = Annotated[Admin, Depends(require_admin)]
