@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from datetime import timedelta
 
 import httpx
+from fastapi import FastAPI
+from PIL import Image
 from sqlalchemy import select, update
 
 from photochanger.config import Settings
@@ -104,3 +107,26 @@ async def test_result_whose_file_was_cleaned_is_410(
         (config.resolved_media_root / job.result_key).unlink()
         await session.execute(update(MediaObject).values(cleaned_at=utcnow()))
     assert (await client.get(f"/public/results/{job_id}")).status_code == 410
+
+
+async def test_the_preview_is_a_small_webp_with_the_same_link_rules(
+    client: httpx.AsyncClient, factory: SessionFactory, app: FastAPI
+) -> None:
+    await configure_slot(factory, "slot-001", **echo())
+    job_id = (await ingest(client)).headers["x-job-id"]
+    await app.state.services.previews.drain()
+    response = await client.get(f"/public/results/{job_id}/preview.webp")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/webp"
+    preview = Image.open(io.BytesIO(response.content))
+    assert preview.format == "WEBP"
+    assert max(preview.size) <= 512
+
+    assert (await client.get("/public/results/nope/preview.webp")).status_code == 404
+    async with factory() as session, session.begin():
+        await session.execute(
+            update(Job).where(Job.id == job_id).values(result_expires_at=utcnow())
+        )
+    expired = await client.get(f"/public/results/{job_id}/preview.webp")
+    assert expired.status_code == 410
+    assert expired.json()["failure_reason"] == "result_expired"

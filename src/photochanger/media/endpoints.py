@@ -18,6 +18,38 @@ router = APIRouter(tags=["public"])
 
 
 @router.get(
+    "/public/results/{job_id}/preview.webp",
+    responses={
+        200: {"description": "The result's small WebP preview.", "content": {"image/webp": {}}},
+        404: {"description": "`result_not_found`: unknown job, not done, or no preview yet"},
+        410: {"description": "`result_expired`: past `result_expires_at`"},
+    },
+    response_class=StreamingResponse,
+)
+async def public_preview(job_id: str, services: ServicesDep) -> StreamingResponse:
+    """The WebP preview of a done job's result, for galleries: the same link
+    rules as the result (the job id is the capability; 410 after expiry). A
+    preview is made just after the answer, so it can be missing for a moment."""
+
+    def look_up(connection: Connection) -> Row[Any]:
+        job = JobRepository(connection).get(job_id)
+        if job is None or job.status != "done" or job.preview_key is None:
+            raise ResultNotFound("no such preview")
+        return job
+
+    job = await services.database.read(look_up)
+    if job.result_expires_at is not None and job.result_expires_at <= utcnow():
+        raise ResultExpired("this result has expired")
+    if not await services.store.exists(job.preview_key):
+        raise ResultExpired("this preview is no longer stored")
+    return StreamingResponse(
+        services.store.stream(job.preview_key),
+        media_type="image/webp",
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get(
     "/public/results/{job_id:path}",
     responses={
         200: {"description": "The result image, as an attachment.", "content": {"image/*": {}}},
