@@ -4,6 +4,7 @@ documented error of the ingest."""
 from __future__ import annotations
 
 import httpx
+from openapi_spec_validator import validate
 
 
 async def test_ingest_documents_every_error_status(client: httpx.AsyncClient) -> None:
@@ -27,3 +28,17 @@ async def test_ingest_documents_every_error_status(client: httpx.AsyncClient) ->
     assert body["required"] == ["password", "fileToUpload"]
     results = document["paths"]["/public/results/{job_id}"]["get"]
     assert set(results["responses"]) >= {"200", "404", "410"}
+
+
+async def test_the_document_is_valid_openapi_with_text_and_errors_for_every_route(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    validate(document)
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            assert operation.get("description"), f"{where} has no docstring"
+            errors = [code for code in operation["responses"] if code[0] in "45"]
+            if path.startswith("/api/") or method != "get" or "{" in path:
+                assert errors, f"{where} documents no error answer"

@@ -68,7 +68,7 @@ async def login(body: LoginRequest, request: Request, services: ServicesDep) -> 
     return response
 
 
-@router.post("/api/logout", status_code=204)
+@router.post("/api/logout", status_code=204, responses=error_responses(InternalError))
 async def logout() -> Response:
     """Forget the session cookies in this browser (a Bearer token stays valid
     until it expires or the account's password changes)."""
