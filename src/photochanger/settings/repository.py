@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from photochanger.models import Setting
 from photochanger.models.base import utcnow
 
 _ALL_VALUES = select(Setting.key, Setting.value)
+_ALL_ROWS = select(Setting.key, Setting.value, Setting.updated_at, Setting.updated_by)
+
+
+@dataclass(frozen=True)
+class StoredSetting:
+    value: Any
+    updated_at: datetime
+    updated_by: str
 
 
 class SettingRepository:
@@ -18,6 +28,20 @@ class SettingRepository:
 
     def all_values(self) -> dict[str, Any]:
         return dict(self.connection.execute(_ALL_VALUES).all())
+
+    def all_rows(self) -> dict[str, StoredSetting]:
+        """Every stored key with who changed it and when."""
+        rows = self.connection.execute(_ALL_ROWS).all()
+        return {row.key: StoredSetting(row.value, row.updated_at, row.updated_by) for row in rows}
+
+    def get(self, key: str) -> StoredSetting | None:
+        query = _ALL_ROWS.where(Setting.key == key)
+        row = self.connection.execute(query).first()
+        return None if row is None else StoredSetting(row.value, row.updated_at, row.updated_by)
+
+    def delete(self, key: str) -> None:
+        """Forget a key, so its default (or the environment's value) applies again."""
+        self.connection.execute(delete(Setting).where(Setting.key == key))
 
     def exists(self, key: str) -> bool:
         query = select(Setting.key).where(Setting.key == key)

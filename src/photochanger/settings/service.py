@@ -1,14 +1,35 @@
+"""Runtime settings: reading them per request, and the admin's view and update
+of them (SPEC §6.5)."""
+
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
+import structlog
+from pydantic import SecretStr, ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from photochanger.audit.repository import AuditRepository
 from photochanger.config import Settings
 from photochanger.db import Database
-from photochanger.settings.repository import SettingRepository
-from photochanger.settings.schemas import RuntimeSettings
+from photochanger.errors import ValidationFailed
+from photochanger.settings.repository import SettingRepository, StoredSetting
+from photochanger.settings.schemas import (
+    API_KEY_FIELDS,
+    ApiKeyState,
+    NumberSetting,
+    RuntimeSettings,
+    SettingsView,
+    TextSetting,
+)
+
+log = structlog.get_logger("photochanger.settings")
+
+MAX_SECRET_LENGTH = 1024
+LAST4_MIN_LENGTH = 12
+"""Shorter keys get no `last4`: four characters of a short key are too much of it."""
 
 INGEST_PASSWORD = "ingest_password"  # noqa: S105 - a setting key
 
@@ -43,3 +64,138 @@ async def ensure_ingest_password(database: Database, config: Settings) -> str | 
 
 async def read_ingest_password(database: Database) -> str:
     return (await database.read(read_runtime_settings)).ingest_password
+
+
+class SettingsService:
+    """The settings page's reads and writes. Every replica reads the rows on its
+    next request, so a change needs no restart anywhere."""
+
+    def __init__(self, database: Database, config: Settings) -> None:
+        self._database = database
+        self._config = config
+
+    async def view(self) -> SettingsView:
+        rows = await self._database.read(lambda c: SettingRepository(c).all_rows())
+        return settings_view(rows, self._config)
+
+    async def update(self, changes: dict[str, Any], actor: str) -> SettingsView:
+        """Apply the fields sent, all or none: one transaction with one audit
+        row (secrets masked), then a `settings_changed` event naming the fields."""
+        to_store, to_clear = validated_changes(changes)
+
+        def apply(connection: Connection) -> tuple[list[str], dict[str, StoredSetting]]:
+            repository = SettingRepository(connection)
+            rows = repository.all_rows()
+            defaults = RuntimeSettings()
+            before: dict[str, Any] = {}
+            after: dict[str, Any] = {}
+            for name, value in to_store.items():
+                old = rows.get(name)
+                if old is not None and old.value == value:
+                    continue
+                before[name] = old.value if old is not None else _plain(getattr(defaults, name))
+                after[name] = value
+                repository.put(name, value, updated_by=actor)
+            for name in to_clear:
+                old = rows.get(name)
+                if old is not None:
+                    before[name], after[name] = old.value, None
+                    repository.delete(name)
+            if after:
+                AuditRepository(connection).record(
+                    actor=actor,
+                    action="settings.update",
+                    target="settings",
+                    before=before,
+                    after=after,
+                )
+            return sorted(after), repository.all_rows()
+
+        try:
+            changed, rows = await self._database.write(apply)
+        except IntegrityError:
+            # Another admin stored the same fresh key a moment before: now it exists.
+            changed, rows = await self._database.write(apply)
+        if changed:
+            log.info("settings_changed", fields=changed, actor=actor)
+        return settings_view(rows, self._config)
+
+
+def validated_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """(values to store, keys to remove), checked against `RuntimeSettings`'
+    limits; 422 naming every invalid field."""
+    to_clear = [name for name in API_KEY_FIELDS if name in changes and not changes[name]]
+    candidate = {name: value for name, value in changes.items() if name not in to_clear}
+    for name in API_KEY_FIELDS:
+        if isinstance(candidate.get(name), str):
+            candidate[name] = candidate[name].strip()  # a pasted key often ends in a newline
+    errors: list[dict[str, str]] = []
+    password = candidate.get(INGEST_PASSWORD, "-")
+    if isinstance(password, str) and not password.strip():
+        errors.append({"field": INGEST_PASSWORD, "message": "must not be empty"})
+    for name, value in candidate.items():
+        if isinstance(value, str) and len(value) > MAX_SECRET_LENGTH:
+            errors.append({"field": name, "message": f"at most {MAX_SECRET_LENGTH} characters"})
+    validated = RuntimeSettings()
+    try:
+        validated = RuntimeSettings.model_validate(candidate)
+    except ValidationError as error:
+        errors.extend(
+            {"field": ".".join(str(part) for part in problem["loc"]), "message": problem["msg"]}
+            for problem in error.errors()
+        )
+    if errors:
+        raise ValidationFailed("some settings are not valid", errors)
+    return {name: _plain(getattr(validated, name)) for name in candidate}, to_clear
+
+
+def settings_view(rows: dict[str, StoredSetting], config: Settings) -> SettingsView:
+    """What admins see: values with who set them; keys only as `ApiKeyState`.
+    Rows that are not runtime settings (the JWT secret, the gallery share) are
+    never part of it."""
+    known = {name: rows[name].value for name in RuntimeSettings.model_fields if name in rows}
+    runtime = RuntimeSettings.model_validate(known)
+    fields: dict[str, Any] = {}
+    for name in RuntimeSettings.model_fields:
+        row = rows.get(name)
+        stamp = {
+            "updated_at": row.updated_at if row else None,
+            "updated_by": row.updated_by if row else None,
+        }
+        if name in API_KEY_FIELDS:
+            fields[name] = _key_state(name, row, config)
+        elif isinstance(getattr(runtime, name), int):
+            fields[name] = NumberSetting(value=getattr(runtime, name), **stamp)
+        else:
+            fields[name] = TextSetting(value=getattr(runtime, name), **stamp)
+    return SettingsView(**fields)
+
+
+def _key_state(name: str, row: StoredSetting | None, config: Settings) -> ApiKeyState:
+    # The same precedence as `providers.keys.api_key_for`: a saved key wins.
+    if row is not None and row.value:
+        return ApiKeyState(
+            configured=True,
+            last4=_last4(str(row.value)),
+            updated_at=row.updated_at,
+            updated_by=row.updated_by,
+            source="settings",
+        )
+    environment = getattr(config, name, None)
+    if isinstance(environment, SecretStr) and environment.get_secret_value():
+        return ApiKeyState(
+            configured=True,
+            last4=_last4(environment.get_secret_value()),
+            updated_at=None,
+            updated_by=None,
+            source="environment",
+        )
+    return ApiKeyState(configured=False, last4=None, updated_at=None, updated_by=None, source=None)
+
+
+def _last4(key: str) -> str | None:
+    return key[-4:] if len(key) >= LAST4_MIN_LENGTH else None
+
+
+def _plain(value: Any) -> Any:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value

@@ -1,0 +1,43 @@
+"""`GET/PUT /api/settings` (SPEC §6.5)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from photochanger.auth.dependencies import AdminUser
+from photochanger.dependencies import ServicesDep
+from photochanger.errors import CsrfFailed, NotAuthenticated, ValidationFailed, error_responses
+from photochanger.settings.schemas import SettingsUpdate, SettingsView
+from photochanger.settings.service import SettingsService
+
+router = APIRouter(tags=["settings"])
+
+
+@router.get("/api/settings", responses=error_responses(NotAuthenticated))
+async def read_settings(
+    admin: AdminUser, services: ServicesDep, response: Response
+) -> SettingsView:
+    """Every runtime setting with its value, `updated_at` and `updated_by` (null
+    while the default applies). The ingest password is shown in plain text, as
+    the studio asked; provider keys never are, only whether one is configured,
+    its last 4 characters and where it comes from (saved here, or the
+    environment's `PHOTOCHANGER_*_API_KEY`)."""
+    response.headers["Cache-Control"] = "no-store"
+    return await SettingsService(services.database, services.config).view()
+
+
+@router.put(
+    "/api/settings",
+    responses=error_responses(NotAuthenticated, CsrfFailed, ValidationFailed),
+)
+async def update_settings(
+    body: SettingsUpdate, admin: AdminUser, services: ServicesDep, response: Response
+) -> SettingsView:
+    """Change the fields sent, and only those; all or none. Limits as in the
+    settings table (422 `validation_error` naming each invalid field). A provider
+    key sent as `""` or null is removed, so the environment's key applies again.
+    The change applies to the next request on every replica, and is audited
+    with secrets masked. Answers the same view as `GET`."""
+    response.headers["Cache-Control"] = "no-store"
+    service = SettingsService(services.database, services.config)
+    return await service.update(body.model_dump(exclude_unset=True), admin.username)

@@ -1,0 +1,267 @@
+"""`GET/PUT /api/settings` (SPEC §6.5): values with who set them, partial
+updates validated by the runtime limits, audited, keys write-only."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+import structlog
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from photochanger.app import create_app
+from photochanger.audit.repository import AuditRepository
+from photochanger.config import Settings
+from photochanger.db import Database, SessionFactory
+from photochanger.logs import configure_logging
+from photochanger.models import Job
+from photochanger.providers.keys import api_key_for
+from photochanger.settings.repository import SettingRepository
+from photochanger.settings.service import read_runtime_settings
+from support import (
+    ADMIN_USERNAME,
+    INGEST_PASSWORD,
+    assert_error,
+    booth_fields,
+    configure_slot,
+    echo,
+    make_image,
+)
+
+GEMINI_KEY = "AIzaSy-saved-in-settings-9fK2"
+ENVIRONMENT_KEY = "sk-from-the-environment-7Qx1"
+
+
+@pytest.fixture
+def captured_log() -> Iterator[io.StringIO]:
+    """The app's JSON logging at DEBUG, written to a buffer."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    configure_logging("DEBUG")
+    buffer = io.StringIO()
+    (handler,) = root.handlers
+    handler.setStream(buffer)  # type: ignore[attr-defined]  # a StreamHandler
+    yield buffer
+    root.handlers[:], root.level = saved
+    structlog.reset_defaults()
+
+
+@pytest.fixture
+async def second_replica(
+    config: Settings, app: FastAPI, admin_token: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Another app instance on the same database (as a second process would be),
+    whose environment has an OpenAI key; its client carries the admin token."""
+    replica_config = config.model_copy(
+        update={"instance_id": "replica-2", "openai_api_key": SecretStr(ENVIRONMENT_KEY)}
+    )
+    replica = create_app(replica_config)
+    async with replica.router.lifespan_context(replica):
+        transport = httpx.ASGITransport(app=replica)
+        headers = {"Authorization": f"Bearer {admin_token}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://b.test", headers=headers
+        ) as client:
+            yield client
+
+
+async def ingest(client: httpx.AsyncClient, password: str, seed: int) -> httpx.Response:
+    photo = make_image("JPEG", (160, 120), seed=seed)
+    return await client.post(
+        "/api/ingest/slot-001",
+        data=booth_fields(password=password),
+        files={"fileToUpload": ("a.jpg", photo, "image/jpeg")},
+    )
+
+
+async def test_every_runtime_setting_is_listed_with_who_set_it(
+    admin_client: httpx.AsyncClient, database: Database
+) -> None:
+    response = await admin_client.get("/api/settings")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert body["sync_response_seconds"] == {"value": 48, "updated_at": None, "updated_by": None}
+    assert body["result_ttl_hours"]["value"] == 168
+    assert body["slot_concurrency_limit"]["value"] == 10
+    assert body["provider_concurrency_limit"]["value"] == 30
+    # Stored at the first start, shown in plain text as the studio asked.
+    assert body["ingest_password"]["value"] == INGEST_PASSWORD
+    assert body["ingest_password"]["updated_by"] == "system"
+    assert body["ingest_password"]["updated_at"] is not None
+    for name in ("gemini_api_key", "openai_api_key", "turbotext_api_key"):
+        assert body[name] == {
+            "configured": False,
+            "last4": None,
+            "source": None,
+            "updated_at": None,
+            "updated_by": None,
+        }
+    # The token signing key is a `setting` row too, and never part of the answer.
+    stored = await database.read(lambda c: SettingRepository(c).all_values())
+    assert "jwt_secret" not in body
+    assert stored["jwt_secret"] not in response.text
+
+
+async def test_an_update_changes_only_the_fields_sent_and_is_audited(
+    admin_client: httpx.AsyncClient, database: Database
+) -> None:
+    response = await admin_client.put(
+        "/api/settings", json={"sync_response_seconds": 20, "slot_concurrency_limit": 4}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["sync_response_seconds"]["value"] == 20
+    assert body["sync_response_seconds"]["updated_by"] == ADMIN_USERNAME
+    assert body["sync_response_seconds"]["updated_at"] is not None
+    assert body["slot_concurrency_limit"]["value"] == 4
+    assert body["result_ttl_hours"] == {"value": 168, "updated_at": None, "updated_by": None}
+    assert body["ingest_password"]["value"] == INGEST_PASSWORD
+    assert (await admin_client.get("/api/settings")).json() == body
+
+    # Sending the same value again changes nothing and records nothing.
+    await admin_client.put("/api/settings", json={"sync_response_seconds": 20})
+    entries = await database.read(lambda c: AuditRepository(c).for_target("settings"))
+    assert len(entries) == 1
+    (entry,) = entries
+    assert (entry["actor"], entry["action"]) == (ADMIN_USERNAME, "settings.update")
+    assert entry["before"] == {"sync_response_seconds": 48, "slot_concurrency_limit": 10}
+    assert entry["after"] == {"sync_response_seconds": 20, "slot_concurrency_limit": 4}
+    runtime = await database.read(read_runtime_settings)
+    assert (runtime.sync_response_seconds, runtime.slot_concurrency_limit) == (20, 4)
+
+
+async def test_values_outside_the_limits_are_refused_naming_each_field(
+    admin_client: httpx.AsyncClient, database: Database
+) -> None:
+    response = await admin_client.put(
+        "/api/settings",
+        json={"sync_response_seconds": 61, "slot_concurrency_limit": 0, "result_ttl_hours": 48},
+    )
+    body = assert_error(response, 422, "validation_error")
+    assert {error["field"] for error in body["errors"]} == {  # type: ignore[attr-defined]
+        "sync_response_seconds",
+        "slot_concurrency_limit",
+    }
+    for sent, field in (
+        ({"sync_response_seconds": 9}, "sync_response_seconds"),
+        ({"sync_response_seconds": None}, "sync_response_seconds"),
+        ({"sync_response_seconds": "soon"}, "sync_response_seconds"),
+        ({"ingest_password": ""}, "ingest_password"),
+        ({"ingest_password": None}, "ingest_password"),
+        ({"jwt_secret": "mine-now"}, "jwt_secret"),
+        ({"gallery_share_until": "2099-01-01T00:00:00+00:00"}, "gallery_share_until"),
+    ):
+        body = assert_error(
+            await admin_client.put("/api/settings", json=sent), 422, "validation_error"
+        )
+        assert field in [error["field"] for error in body["errors"]], (sent, body)  # type: ignore[attr-defined]
+    # All or nothing: the valid field sent beside invalid ones did not change either.
+    runtime = await database.read(read_runtime_settings)
+    assert (runtime.sync_response_seconds, runtime.result_ttl_hours) == (48, 168)
+    assert runtime.ingest_password == INGEST_PASSWORD
+    entries = await database.read(lambda c: AuditRepository(c).for_target("settings"))
+    assert entries == []
+
+
+async def test_provider_keys_are_write_only(
+    admin_client: httpx.AsyncClient,
+    second_replica: httpx.AsyncClient,
+    database: Database,
+    config: Settings,
+    captured_log: io.StringIO,
+) -> None:
+    response = await admin_client.put(
+        "/api/settings", json={"gemini_api_key": f"  {GEMINI_KEY}\n", "ingest_password": "new-pw-9"}
+    )
+    assert response.status_code == 200, response.text
+    assert GEMINI_KEY not in response.text
+    assert response.json()["gemini_api_key"] == {
+        "configured": True,
+        "last4": GEMINI_KEY[-4:],
+        "source": "settings",
+        "updated_at": response.json()["gemini_api_key"]["updated_at"],
+        "updated_by": ADMIN_USERNAME,
+    }
+    # The saved key (trimmed) is what the next provider call uses.
+    runtime = await database.read(read_runtime_settings)
+    assert api_key_for("gemini", runtime, config) == GEMINI_KEY
+
+    for reader in (admin_client, second_replica):
+        shown = await reader.get("/api/settings")
+        assert GEMINI_KEY not in shown.text
+        assert shown.json()["gemini_api_key"]["configured"] is True
+    # A key only in a replica's environment is configured there, never shown.
+    on_replica = (await second_replica.get("/api/settings")).json()["openai_api_key"]
+    assert on_replica == {
+        "configured": True,
+        "last4": ENVIRONMENT_KEY[-4:],
+        "source": "environment",
+        "updated_at": None,
+        "updated_by": None,
+    }
+
+    # Cleared with "" (or null): no key saved any more.
+    cleared = await admin_client.put("/api/settings", json={"gemini_api_key": ""})
+    assert cleared.json()["gemini_api_key"]["configured"] is False
+    assert (await database.read(read_runtime_settings)).gemini_api_key is None
+    assert (
+        await admin_client.put("/api/settings", json={"openai_api_key": None})
+    ).status_code == 200
+
+    audit = json.dumps(
+        await database.read(lambda c: AuditRepository(c).for_target("settings")), default=str
+    )
+    assert GEMINI_KEY not in audit
+    assert "new-pw-9" not in audit
+    assert INGEST_PASSWORD not in audit
+    log = captured_log.getvalue()
+    assert GEMINI_KEY not in log
+    assert ENVIRONMENT_KEY not in log
+    assert "new-pw-9" not in log
+    events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    changes = [event for event in events if event["event"] == "settings_changed"]
+    assert [event["fields"] for event in changes] == [
+        ["gemini_api_key", "ingest_password"],
+        ["gemini_api_key"],
+    ]
+
+
+async def test_a_changed_ingest_password_is_required_by_the_next_ingest_on_every_replica(
+    admin_client: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    second_replica: httpx.AsyncClient,
+    factory: SessionFactory,
+) -> None:
+    await configure_slot(factory, "slot-001", **echo())
+    assert (await ingest(second_replica, INGEST_PASSWORD, seed=1)).status_code == 200
+    changed = await admin_client.put("/api/settings", json={"ingest_password": "winter-2026"})
+    assert changed.status_code == 200
+    assert changed.json()["ingest_password"]["value"] == "winter-2026"
+    for booth in (second_replica, client):
+        assert_error(await ingest(booth, INGEST_PASSWORD, seed=2), 401, "invalid_password")
+    assert (await ingest(second_replica, "winter-2026", seed=3)).status_code == 200
+    assert (await ingest(client, "winter-2026", seed=4)).status_code == 200
+
+
+async def test_a_changed_sync_window_applies_to_the_next_ingest(
+    admin_client: httpx.AsyncClient,
+    second_replica: httpx.AsyncClient,
+    factory: SessionFactory,
+) -> None:
+    await configure_slot(factory, "slot-001", **echo())
+    assert (await admin_client.put("/api/settings", json={"sync_response_seconds": 12})).is_success
+    answer = await ingest(second_replica, INGEST_PASSWORD, seed=5)
+    assert answer.status_code == 200
+    async with factory() as session:
+        job = (
+            await session.execute(select(Job).where(Job.id == answer.headers["x-job-id"]))
+        ).scalar_one()
+    assert job.deadline_at - job.started_at == timedelta(seconds=12)
