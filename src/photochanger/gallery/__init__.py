@@ -1,0 +1,1 @@
+"""The public gallery an admin shares for a few minutes (SPEC §6.7)."""

@@ -1,0 +1,103 @@
+"""The gallery's admin routes, its public data and its page (SPEC §6.7)."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Request
+from starlette.responses import HTMLResponse, JSONResponse
+
+from photochanger.auth.dependencies import AdminUser
+from photochanger.errors import (
+    CsrfFailed,
+    GalleryClosed,
+    NotAuthenticated,
+    RateLimited,
+    ValidationFailed,
+    error_responses,
+)
+from photochanger.gallery.page import PUBLIC_GALLERY_PAGE
+from photochanger.gallery.schemas import GalleryView, PublicGallery, ShareRequest, ShareState
+from photochanger.gallery.service import CONTENT_CACHE_SECONDS, GalleryService
+from photochanger.models.base import utcnow
+
+router = APIRouter(tags=["gallery"])
+
+
+def get_gallery(request: Request) -> GalleryService:
+    gallery: GalleryService = request.app.state.gallery
+    return gallery
+
+
+GalleryDep = Annotated[GalleryService, Depends(get_gallery)]
+
+
+@router.post(
+    "/api/gallery/share",
+    responses=error_responses(NotAuthenticated, CsrfFailed, ValidationFailed),
+)
+async def share_gallery(
+    admin: AdminUser,
+    gallery: GalleryDep,
+    body: Annotated[ShareRequest | None, Body()] = None,
+) -> ShareState:
+    """Open the public gallery for `minutes` (default 15, at most 120) from now;
+    sharing again moves the end. Stored in the database, so every replica opens
+    it; audited."""
+    minutes = (body or ShareRequest()).minutes
+    return await gallery.share(minutes, admin.username)
+
+
+@router.delete("/api/gallery/share", responses=error_responses(NotAuthenticated, CsrfFailed))
+async def revoke_gallery(admin: AdminUser, gallery: GalleryDep) -> ShareState:
+    """Close the public gallery now, on every replica; audited."""
+    return await gallery.revoke(admin.username)
+
+
+@router.get("/api/gallery", responses=error_responses(NotAuthenticated))
+async def admin_gallery(admin: AdminUser, gallery: GalleryDep) -> GalleryView:
+    """The share state and what guests see (or would see): up to 10 newest
+    unexpired booth results per active slot, uncached."""
+    return await gallery.admin_view()
+
+
+@router.get(
+    "/pub/gallery",
+    tags=["public"],
+    responses=error_responses(GalleryClosed, RateLimited),
+    response_model=PublicGallery,
+)
+async def public_gallery(request: Request, gallery: GalleryDep) -> JSONResponse:
+    """The shared gallery's data, for anyone during the share window: per active
+    slot its up to 10 newest unexpired results (result and preview links, time).
+    403 `gallery_closed` outside the window; 429 `rate_limited` past 30 requests a
+    minute from one client. Cacheable for up to 30 s (never past the window's end)."""
+    view = await gallery.public_view(_client_ip(request))
+    remaining = (view.share_until - utcnow()).total_seconds()
+    max_age = max(0, min(int(CONTENT_CACHE_SECONDS), math.floor(remaining)))
+    return JSONResponse(
+        view.model_dump(mode="json"), headers={"Cache-Control": f"public, max-age={max_age}"}
+    )
+
+
+@router.get(
+    "/pubgallery",
+    tags=["public"],
+    response_class=HTMLResponse,
+    responses={403: {"description": "The gallery is closed (the page says so)."}},
+)
+async def public_gallery_page(gallery: GalleryDep) -> HTMLResponse:
+    """The public gallery page. It answers 403 outside the share window and then
+    shows that the gallery is closed; inside it, it loads `/pub/gallery`."""
+    state = await gallery.state()
+    return HTMLResponse(
+        PUBLIC_GALLERY_PAGE,
+        status_code=200 if state.open else 403,
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+def _client_ip(request: Request) -> str:
+    # Behind a proxy, uvicorn's FORWARDED_ALLOW_IPS makes this the guest's address.
+    return request.client.host if request.client else "unknown"
