@@ -10,16 +10,20 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 from PIL import Image
-from sqlalchemy import update
+from sqlalchemy import Connection, update
 
-from photochanger.db import SessionFactory
+from photochanger.db import Database, SessionFactory
 from photochanger.deadline import Deadline
+from photochanger.media.repository import MediaRepository
+from photochanger.media.store import LocalMediaStore
 from photochanger.models import Job, Setting, Slot
 from photochanger.models.base import utcnow
 from photochanger.providers.base import InputImage, JobContext, OperationSettings, TemplateImage
@@ -275,3 +279,35 @@ def photochanger(
         timeout=120,
         check=False,
     )
+
+
+async def stored_media(
+    database: Database,
+    store: LocalMediaStore,
+    *,
+    kind: str = "result",
+    slot_id: str | None = "slot-001",
+    expires_in: float | None = -60.0,
+    size: int = 1000,
+    write_file: bool = True,
+) -> MediaRow:
+    """A file in the media store with its `media_object` row, expiring
+    `expires_in` seconds from now (negative: already expired; None: never)."""
+    key = f"{kind}/test/{uuid.uuid4().hex}.bin"
+    if write_file:
+        await store.put_bytes(key, b"x" * size)
+    expires = None if expires_in is None else utcnow() + timedelta(seconds=expires_in)
+
+    def add(connection: Connection) -> str:
+        return MediaRepository(connection).add(
+            kind=kind, key=key, size=size, mime="image/jpeg", slot_id=slot_id, expires_at=expires
+        )
+
+    return MediaRow(await database.write(add), key, store.path_of(key))
+
+
+@dataclass(frozen=True)
+class MediaRow:
+    id: str
+    key: str
+    path: Path
