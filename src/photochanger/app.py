@@ -15,6 +15,9 @@ from starlette.responses import JSONResponse
 from photochanger import __version__
 from photochanger.auth.endpoints import router as auth_router
 from photochanger.auth.service import AuthService, resolve_jwt_secret
+from photochanger.cleanup.endpoints import router as cleanup_router
+from photochanger.cleanup.scheduler import PeriodicCleanup
+from photochanger.cleanup.service import CleanupService
 from photochanger.config import Settings
 from photochanger.db import Database, create_engine, create_session_factory
 from photochanger.dependencies import Services
@@ -24,6 +27,8 @@ from photochanger.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from photochanger.gallery.endpoints import router as gallery_router
+from photochanger.gallery.service import GalleryService
 from photochanger.health import router as health_router
 from photochanger.ingest.endpoints import router as ingest_router
 from photochanger.ingest.service import IngestService
@@ -35,6 +40,7 @@ from photochanger.middleware import RequestIdMiddleware
 from photochanger.providers.endpoints import router as providers_router
 from photochanger.providers.registry import build_registry
 from photochanger.schema import current_revision, head_revision
+from photochanger.settings.endpoints import router as settings_router
 from photochanger.settings.service import ensure_ingest_password
 
 log = structlog.get_logger("photochanger")
@@ -83,9 +89,19 @@ def create_app(config: Settings | None = None) -> FastAPI:
             ingest=IngestService(database=database, store=store, registry=registry, config=config),
             auth=AuthService(database, await resolve_jwt_secret(database, config)),
         )
+        app.state.gallery = GalleryService(database)
+        periodic_cleanup = None
+        if config.cleanup_enabled:
+            # Started last: the first run comes after the app is serving.
+            periodic_cleanup = PeriodicCleanup(
+                CleanupService(database, store).run, config.cleanup_interval_seconds
+            )
+            periodic_cleanup.start()
         try:
             yield
         finally:
+            if periodic_cleanup is not None:
+                await periodic_cleanup.stop()
             await previews.close()
             await registry.close()
             await database.dispose()
@@ -111,6 +127,9 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(media_router)
     app.include_router(providers_router)
     app.include_router(health_router)
+    app.include_router(settings_router)
+    app.include_router(gallery_router)
+    app.include_router(cleanup_router)
     return app
 
 

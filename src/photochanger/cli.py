@@ -66,6 +66,11 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     check.add_argument("provider", choices=[name.value for name in CHECK_REQUESTS])
     check.add_argument("--out", type=Path, help="save the returned image here")
 
+    cleanup = commands.add_parser(
+        "cleanup", help="delete expired results, previews and provider-media files (for cron)"
+    )
+    cleanup.add_argument("--slot", help="clean only this slot (e.g. slot-003)")
+
     admin = commands.add_parser("admin", help="manage the admin accounts of the web UI")
     accounts = admin.add_subparsers(dest="admin_command", required=True)
     for name, text in (
@@ -90,6 +95,7 @@ def run_command(argv: Sequence[str] | None = None) -> int:
         "demo": _demo,
         "provider-check": _provider_check,
         "admin": _admin,
+        "cleanup": _cleanup,
     }
     return handler[args.command](config, args)
 
@@ -254,4 +260,33 @@ def _admin(config: Settings, args: argparse.Namespace) -> int:
     print(f"{verb} {args.username}.")
     if password is None:
         print(f"Password (shown once): {stored}")
+    return 0
+
+
+def _cleanup(config: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 after a pass (also when a file could not be deleted: it is left for
+    the next run and counted), 1 for an unknown slot, 2 when the database is not
+    ready."""
+    from photochanger.cleanup.service import CleanupService
+    from photochanger.errors import SlotNotFound
+    from photochanger.media.store import LocalMediaStore
+
+    store = LocalMediaStore(config.resolved_media_root)
+    try:
+        summary = _with_database(
+            config, lambda database: CleanupService(database, store).run(args.slot)
+        )
+    except SlotNotFound as error:
+        print(error.details, file=sys.stderr)
+        return 1
+    except DBAPIError:
+        print(_NOT_MIGRATED, file=sys.stderr)
+        return 2
+    scope = f"slot {summary.slot_id}" if summary.slot_id else "all slots"
+    print(f"Cleanup of {scope} in {summary.duration_ms} ms:")
+    for kind, removed in summary.removed.items():
+        print(f"  {kind}: {removed.count} removed, {removed.bytes} bytes")
+    print(f"  files already missing: {summary.missing_files}")
+    print(f"  files that could not be deleted (left for the next run): {summary.failed}")
+    print(f"  login failures pruned: {summary.login_failures_pruned}")
     return 0

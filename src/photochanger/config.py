@@ -93,6 +93,17 @@ class Settings(BaseSettings):
         "stored in the database, shared by every replica. Outside `development` a "
         "short or well-known value is refused.",
     )
+    cleanup_enabled: bool = Field(
+        default=True,
+        description="Run cleanup (expired results, previews, provider media) periodically "
+        "inside the server; turn off when cron runs `photochanger cleanup` instead.",
+    )
+    cleanup_interval_seconds: float = Field(
+        default=900,
+        gt=0,
+        description="Seconds between the server's cleanup runs (the first comes 30-60 s "
+        "after start, jittered so replicas do not run in step).",
+    )
     enable_test_providers: bool = Field(
         default=False,
         description="Register the `echo` provider (returns the input, optional delay). "
