@@ -5,6 +5,8 @@ real uvicorn server for the streaming cases."""
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import os
 import shutil
 import socket
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,6 +32,7 @@ from photochanger.auth.passwords import hash_password
 from photochanger.auth.repository import AccountRepository
 from photochanger.config import Settings
 from photochanger.db import Database, SessionFactory, create_engine, create_session_factory
+from photochanger.logs import configure_logging
 from photochanger.schema import upgrade_to_head
 from support import ADMIN_PASSWORD, ADMIN_USERNAME, INGEST_PASSWORD
 
@@ -133,6 +137,31 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://booth.test") as client:
         yield client
+
+
+@pytest.fixture
+async def second_replica(config: Settings, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Another app instance on the same database, with its own engine and pool
+    (as a second process would have), and an anonymous client of it."""
+    replica = create_app(config.model_copy(update={"instance_id": "replica-2"}))
+    async with replica.router.lifespan_context(replica):
+        transport = httpx.ASGITransport(app=replica)
+        async with httpx.AsyncClient(transport=transport, base_url="http://b.test") as client:
+            yield client
+
+
+@pytest.fixture
+def captured_log() -> Iterator[io.StringIO]:
+    """The app's JSON logging at DEBUG, written to a buffer."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    configure_logging("DEBUG")
+    buffer = io.StringIO()
+    (handler,) = root.handlers
+    handler.setStream(buffer)  # type: ignore[attr-defined]  # a StreamHandler
+    yield buffer
+    root.handlers[:], root.level = saved
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")

@@ -4,30 +4,17 @@ every replica sees and a revocation closes at once; rate limited; cached."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
-from photochanger.app import create_app
 from photochanger.audit.repository import AuditRepository
-from photochanger.config import Settings
 from photochanger.db import Database, SessionFactory
 from photochanger.models.base import utcnow
 from support import ADMIN_USERNAME, assert_error, configure_slot, pending_job, put_setting
 
 JOB_NUMBERS = itertools.count()
-
-
-@pytest.fixture
-async def second_replica(config: Settings, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    replica = create_app(config.model_copy(update={"instance_id": "replica-2"}))
-    async with replica.router.lifespan_context(replica):
-        transport = httpx.ASGITransport(app=replica)
-        async with httpx.AsyncClient(transport=transport, base_url="http://b.test") as client:
-            yield client
 
 
 async def add_job(

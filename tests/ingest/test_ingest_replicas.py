@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from fakes import gemini
 from fakes.gemini import GeminiFake
-from photochanger.app import create_app
 from photochanger.config import Settings
 from photochanger.db import SessionFactory
 from photochanger.models import Job
@@ -24,15 +21,6 @@ from support import booth_fields, configure_slot, echo, make_image, put_setting
 @pytest.fixture
 def config(config: Settings, gemini_server: GeminiFake) -> Settings:
     return config.model_copy(update={"gemini_base_url": gemini_server.base_url})
-
-
-@pytest.fixture
-async def second_replica(config: Settings, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    replica = create_app(config.model_copy(update={"instance_id": "replica-2"}))
-    async with replica.router.lifespan_context(replica):
-        transport = httpx.ASGITransport(app=replica)
-        async with httpx.AsyncClient(transport=transport, base_url="http://b.test") as client:
-            yield client
 
 
 async def test_slot_limit_holds_across_two_replicas(

@@ -7,37 +7,19 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
 
 import pytest
-import structlog
 
 from fakes import gemini
 from fakes import openai as openai_api
 from fakes.gemini import GeminiFake
 from fakes.openai import OpenAIFake
-from photochanger.logs import configure_logging
 from photochanger.providers.base import ProviderError
 from photochanger.providers.gemini import GeminiDriver, GeminiEditSettings
 from photochanger.providers.openai import OpenAIDriver, OpenAIEditSettings
 from support import job_context, make_image
 
 PHOTO = make_image("JPEG", (64, 48), seed=1)
-
-
-@pytest.fixture
-def captured_log() -> Iterator[io.StringIO]:
-    """The app's JSON logging at DEBUG, written to a buffer."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    configure_logging("DEBUG")
-    buffer = io.StringIO()
-    (handler,) = root.handlers
-    handler.setStream(buffer)  # type: ignore[attr-defined]  # a StreamHandler
-    yield buffer
-    root.handlers[:], root.level = saved
-    structlog.reset_defaults()
 
 
 async def test_keys_never_reach_the_log(

@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import httpx
 import pytest
-import structlog
-from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from photochanger.app import create_app
 from photochanger.audit.repository import AuditRepository
 from photochanger.config import Settings
 from photochanger.db import Database, SessionFactory
-from photochanger.logs import configure_logging
 from photochanger.models import Job
 from photochanger.providers.keys import api_key_for
 from photochanger.settings.repository import SettingRepository
@@ -37,39 +31,17 @@ from support import (
 
 GEMINI_KEY = "AIzaSy-saved-in-settings-9fK2"
 ENVIRONMENT_KEY = "sk-from-the-environment-7Qx1"
+SAVED_OPENAI_KEY = "sk-saved-on-the-settings-page-Zt8w"
 
 
 @pytest.fixture
-def captured_log() -> Iterator[io.StringIO]:
-    """The app's JSON logging at DEBUG, written to a buffer."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    configure_logging("DEBUG")
-    buffer = io.StringIO()
-    (handler,) = root.handlers
-    handler.setStream(buffer)  # type: ignore[attr-defined]  # a StreamHandler
-    yield buffer
-    root.handlers[:], root.level = saved
-    structlog.reset_defaults()
+def config(config: Settings) -> Settings:
+    """The environment of these replicas has an OpenAI key (and no other)."""
+    return config.model_copy(update={"openai_api_key": SecretStr(ENVIRONMENT_KEY)})
 
 
-@pytest.fixture
-async def second_replica(
-    config: Settings, app: FastAPI, admin_token: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    """Another app instance on the same database (as a second process would be),
-    whose environment has an OpenAI key; its client carries the admin token."""
-    replica_config = config.model_copy(
-        update={"instance_id": "replica-2", "openai_api_key": SecretStr(ENVIRONMENT_KEY)}
-    )
-    replica = create_app(replica_config)
-    async with replica.router.lifespan_context(replica):
-        transport = httpx.ASGITransport(app=replica)
-        headers = {"Authorization": f"Bearer {admin_token}"}
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://b.test", headers=headers
-        ) as client:
-            yield client
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def ingest(client: httpx.AsyncClient, password: str, seed: int) -> httpx.Response:
@@ -96,7 +68,7 @@ async def test_every_runtime_setting_is_listed_with_who_set_it(
     assert body["ingest_password"]["value"] == INGEST_PASSWORD
     assert body["ingest_password"]["updated_by"] == "system"
     assert body["ingest_password"]["updated_at"] is not None
-    for name in ("gemini_api_key", "openai_api_key", "turbotext_api_key"):
+    for name in ("gemini_api_key", "turbotext_api_key"):
         assert body[name] == {
             "configured": False,
             "last4": None,
@@ -104,6 +76,15 @@ async def test_every_runtime_setting_is_listed_with_who_set_it(
             "updated_at": None,
             "updated_by": None,
         }
+    # A key only in the environment is configured, never shown.
+    assert body["openai_api_key"] == {
+        "configured": True,
+        "last4": ENVIRONMENT_KEY[-4:],
+        "source": "environment",
+        "updated_at": None,
+        "updated_by": None,
+    }
+    assert ENVIRONMENT_KEY not in response.text
     # The token signing key is a `setting` row too, and never part of the answer.
     stored = await database.read(lambda c: SettingRepository(c).all_values())
     assert "jwt_secret" not in body
@@ -174,6 +155,7 @@ async def test_values_outside_the_limits_are_refused_naming_each_field(
 async def test_provider_keys_are_write_only(
     admin_client: httpx.AsyncClient,
     second_replica: httpx.AsyncClient,
+    admin_token: str,
     database: Database,
     config: Settings,
     captured_log: io.StringIO,
@@ -195,35 +177,34 @@ async def test_provider_keys_are_write_only(
     assert api_key_for("gemini", runtime, config) == GEMINI_KEY
 
     for reader in (admin_client, second_replica):
-        shown = await reader.get("/api/settings")
+        shown = await reader.get("/api/settings", headers=bearer(admin_token))
         assert GEMINI_KEY not in shown.text
         assert shown.json()["gemini_api_key"]["configured"] is True
-    # A key only in a replica's environment is configured there, never shown.
-    on_replica = (await second_replica.get("/api/settings")).json()["openai_api_key"]
-    assert on_replica == {
-        "configured": True,
-        "last4": ENVIRONMENT_KEY[-4:],
-        "source": "environment",
-        "updated_at": None,
-        "updated_by": None,
-    }
 
     # Cleared with "" (or null): no key saved any more.
     cleared = await admin_client.put("/api/settings", json={"gemini_api_key": ""})
     assert cleared.json()["gemini_api_key"]["configured"] is False
     assert (await database.read(read_runtime_settings)).gemini_api_key is None
-    assert (
-        await admin_client.put("/api/settings", json={"openai_api_key": None})
-    ).status_code == 200
+    # A saved key wins over the environment's; removed, the environment's applies again.
+    saved = await admin_client.put("/api/settings", json={"openai_api_key": SAVED_OPENAI_KEY})
+    assert saved.json()["openai_api_key"]["source"] == "settings"
+    assert saved.json()["openai_api_key"]["last4"] == SAVED_OPENAI_KEY[-4:]
+    removed = await admin_client.put("/api/settings", json={"openai_api_key": None})
+    assert removed.json()["openai_api_key"]["source"] == "environment"
+    assert removed.json()["openai_api_key"]["configured"] is True
+    runtime = await database.read(read_runtime_settings)
+    assert api_key_for("openai", runtime, config) == ENVIRONMENT_KEY
 
     audit = json.dumps(
         await database.read(lambda c: AuditRepository(c).for_target("settings")), default=str
     )
     assert GEMINI_KEY not in audit
+    assert SAVED_OPENAI_KEY not in audit
     assert "new-pw-9" not in audit
     assert INGEST_PASSWORD not in audit
     log = captured_log.getvalue()
     assert GEMINI_KEY not in log
+    assert SAVED_OPENAI_KEY not in log
     assert ENVIRONMENT_KEY not in log
     assert "new-pw-9" not in log
     events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
@@ -231,6 +212,8 @@ async def test_provider_keys_are_write_only(
     assert [event["fields"] for event in changes] == [
         ["gemini_api_key", "ingest_password"],
         ["gemini_api_key"],
+        ["openai_api_key"],
+        ["openai_api_key"],
     ]
 
 
