@@ -6,9 +6,10 @@ import math
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from photochanger.auth.dependencies import AdminUser
+from photochanger.dependencies import ServicesDep
 from photochanger.errors import (
     CsrfFailed,
     GalleryClosed,
@@ -17,6 +18,7 @@ from photochanger.errors import (
     ValidationFailed,
     error_responses,
 )
+from photochanger.gallery.archive import zip_stream
 from photochanger.gallery.page import PUBLIC_GALLERY_PAGE
 from photochanger.gallery.schemas import GalleryView, PublicGallery, ShareRequest, ShareState
 from photochanger.gallery.service import CONTENT_CACHE_SECONDS, GalleryService
@@ -78,6 +80,31 @@ async def public_gallery(request: Request, gallery: GalleryDep) -> JSONResponse:
     max_age = max(0, min(int(CONTENT_CACHE_SECONDS), math.floor(remaining)))
     return JSONResponse(
         view.model_dump(mode="json"), headers={"Cache-Control": f"public, max-age={max_age}"}
+    )
+
+
+@router.get(
+    "/pub/gallery.zip",
+    tags=["public"],
+    responses={
+        200: {"description": "A ZIP of the gallery's photos.", "content": {"application/zip": {}}},
+        **error_responses(GalleryClosed, RateLimited),
+    },
+    response_class=StreamingResponse,
+)
+async def public_gallery_zip(
+    request: Request, gallery: GalleryDep, services: ServicesDep
+) -> StreamingResponse:
+    """Every photo of the shared gallery in one ZIP (one folder per slot),
+    streamed as it is written. The same window and rate limit as `/pub/gallery`."""
+    files = await gallery.archive_files(_client_ip(request))
+    return StreamingResponse(
+        zip_stream(services.store, files),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": 'attachment; filename="photochanger-gallery.zip"',
+            "Cache-Control": "no-store",
+        },
     )
 
 

@@ -12,6 +12,7 @@ PUBLIC_GALLERY_PAGE = """<!doctype html>
 body{font-family:system-ui,sans-serif;margin:0;background:#111;color:#eee}
 header{padding:1rem;font-size:1.3rem}
 #status{padding:0 1rem;color:#aaa}
+#status a{color:#9cf}
 section h2{font-size:1.1rem;margin:1rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:.5rem;
 padding:0 1rem}
@@ -28,10 +29,12 @@ padding:0 1rem}
 const TEXT = {
   en: {title: "Photo gallery", loading: "Loading…", closed: "The gallery is closed.",
        busy: "Too many requests, trying again shortly…", empty: "No photos yet.",
-       failed: "The gallery could not be loaded.", until: "Open until", download: "Download"},
+       failed: "The gallery could not be loaded.", until: "Open until", download: "Download",
+       all: "Download all (ZIP)"},
   ru: {title: "Фотогалерея", loading: "Загрузка…", closed: "Галерея закрыта.",
        busy: "Слишком много запросов, повторим чуть позже…", empty: "Фотографий пока нет.",
-       failed: "Не удалось загрузить галерею.", until: "Открыта до", download: "Скачать"},
+       failed: "Не удалось загрузить галерею.", until: "Открыта до", download: "Скачать",
+       all: "Скачать все (ZIP)"},
 };
 const lang = (navigator.language || "en").toLowerCase().startsWith("ru") ? "ru" : "en";
 const t = TEXT[lang];
@@ -44,8 +47,14 @@ const gallery = document.getElementById("gallery");
 function show(data) {
   gallery.replaceChildren();
   const until = new Date(data.share_until);
-  status.textContent = data.slots.length ? t.until + " " + until.toLocaleTimeString(lang)
+  status.textContent = data.slots.length ? t.until + " " + until.toLocaleTimeString(lang) + " · "
                                          : t.empty;
+  if (data.slots.length) {
+    const zip = document.createElement("a");
+    zip.href = "/pub/gallery.zip";
+    zip.textContent = t.all;
+    status.append(zip);
+  }
   for (const slot of data.slots) {
     const section = document.createElement("section");
     const heading = document.createElement("h2");

@@ -38,3 +38,17 @@ class GalleryRepository:
             .limit(RESULTS_PER_SLOT)
         )
         return list(self.connection.execute(query))
+
+    def result_files(self, job_ids: list[str], now: datetime) -> list[Row[Any]]:
+        """Where the results of these jobs are stored, while they are kept."""
+        query = (
+            select(Job.id, Job.slot_id, Job.result_key, Job.result_mime, Job.finished_at)
+            .where(
+                Job.id.in_(job_ids),
+                Job.status == "done",
+                Job.result_key.is_not(None),
+                Job.result_expires_at > now,
+            )
+            .order_by(Job.slot_id, Job.started_at.desc())
+        )
+        return list(self.connection.execute(query))

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from photochanger.audit.repository import AuditRepository
 from photochanger.db import Database
 from photochanger.errors import GalleryClosed, RateLimited
+from photochanger.gallery.archive import ArchiveFile
 from photochanger.gallery.limiter import SlidingWindowLimiter
 from photochanger.gallery.repository import GalleryRepository
 from photochanger.gallery.schemas import (
@@ -28,6 +29,7 @@ from photochanger.gallery.schemas import (
     PublicGallery,
     ShareState,
 )
+from photochanger.ingest.media_type import EXTENSIONS
 from photochanger.models.base import utcnow
 from photochanger.settings.repository import SettingRepository, StoredSetting
 
@@ -90,6 +92,25 @@ class GalleryService:
         if not state.open or state.share_until is None:
             raise GalleryClosed("the gallery is not shared right now")
         return PublicGallery(share_until=state.share_until, slots=await self._cached_content())
+
+    async def archive_files(self, client: str) -> list[ArchiveFile]:
+        """The photos of the public gallery for one ZIP: the same checks and
+        content as `public_view`, then where each result is stored."""
+        view = await self.public_view(client)
+        job_ids = [result.job_id for slot in view.slots for result in slot.results]
+        if not job_ids:
+            return []
+        rows = await self._database.read(
+            lambda c: GalleryRepository(c).result_files(job_ids, utcnow())
+        )
+        return [
+            ArchiveFile(
+                name=f"{row.slot_id}/{row.finished_at:%Y%m%d-%H%M%S}-{row.id}."
+                f"{EXTENSIONS.get(row.result_mime, 'bin')}",
+                key=row.result_key,
+            )
+            for row in rows
+        ]
 
     async def _cached_content(self) -> list[GallerySlot]:
         async with self._refreshing:  # one query refreshes it, not every waiting guest
