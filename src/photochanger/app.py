@@ -42,6 +42,8 @@ from photochanger.providers.registry import build_registry
 from photochanger.schema import current_revision, head_revision
 from photochanger.settings.endpoints import router as settings_router
 from photochanger.settings.service import ensure_ingest_password
+from photochanger.slots.endpoints import router as slots_router
+from photochanger.template_media.endpoints import router as template_media_router
 
 log = structlog.get_logger("photochanger")
 
@@ -126,6 +128,8 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(media_router)
     app.include_router(providers_router)
+    app.include_router(slots_router)
+    app.include_router(template_media_router)
     app.include_router(health_router)
     app.include_router(settings_router)
     app.include_router(gallery_router)

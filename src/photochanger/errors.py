@@ -152,6 +152,13 @@ class MediaInUse(PhotoChangerError):
     failure_reason = "media_in_use"
 
 
+class SlotVersionConflict(PhotoChangerError):
+    """A slot saved over a version that is no longer current (another admin saved)."""
+
+    status_code = 409
+    failure_reason = "slot_version_conflict"
+
+
 class ValidationFailed(PhotoChangerError):
     """422 with one `{field, message}` per invalid field, for the UI to highlight."""
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 from fastapi import APIRouter, Request
@@ -8,9 +9,11 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 
 from photochanger.deadline import Arrival, Deadline
-from photochanger.dependencies import ServicesDep
+from photochanger.dependencies import Services, ServicesDep
 from photochanger.errors import InvalidRequest, PhotoChangerError, ProviderTimedOut
-from photochanger.ingest.upload import IngestForm, parse_ingest_form
+from photochanger.ingest.service import IngestResult
+from photochanger.ingest.upload import FILE_FIELD, IngestForm, parse_ingest_form
+from photochanger.slots.override import SlotOverride
 
 router = APIRouter(tags=["ingest"])
 log = structlog.get_logger("photochanger.ingest")
@@ -72,6 +75,35 @@ async def ingest(slot_id: str, request: Request, services: ServicesDep) -> Respo
     JSON `{status, failure_reason, details}`; the whole call runs under the sync
     window (`sync_response_seconds`), after which it answers 504.
     """
+    result = await receive_and_run(request, services, slot_id, source="ingest")
+    headers = {
+        "Cache-Control": "no-store",
+        "X-Job-Id": result.job_id,
+        "X-Result-Url": result.result_url,
+        "Content-Length": str(result.size),
+    }
+    if result.data is not None:
+        return Response(result.data, media_type=result.mime, headers=headers)
+    return StreamingResponse(
+        services.store.stream(result.result_key), media_type=result.mime, headers=headers
+    )
+
+
+async def receive_and_run(
+    request: Request,
+    services: Services,
+    slot_id: str,
+    *,
+    source: str,
+    file_field: str = FILE_FIELD,
+    long_fields: Mapping[str, int] | None = None,
+    prepare: Callable[[IngestForm], Awaitable[SlotOverride]] | None = None,
+) -> IngestResult:
+    """The one door-independent path of an upload: stream-parse the body under
+    the sync window, run `IngestService.run`, log the outcome, schedule the
+    preview. The booth's ingest uses it as is; the admin's test run names its
+    own file field and turns its form into a `SlotOverride` with `prepare`
+    (which also means no ingest password)."""
     arrival = Arrival.now()
     ingest = services.ingest
     snapshot = await ingest.snapshot(slot_id)
@@ -84,34 +116,42 @@ async def ingest(slot_id: str, request: Request, services: ServicesDep) -> Respo
                 form = await parse_ingest_form(
                     request.stream(),
                     request.headers.get("content-type"),
-                    declared_length=_content_length(request),
+                    declared_length=content_length(request),
                     file_limit=snapshot.file_limit_bytes,
                     spool_dir=services.config.resolved_spool_dir,
+                    file_field=file_field,
+                    long_fields=long_fields,
                 )
         except TimeoutError:
             raise ProviderTimedOut("the upload did not finish within the sync window") from None
+        override = await prepare(form) if prepare is not None else None
         result = await ingest.run(
-            slot_id=slot_id, snapshot=snapshot, form=form, deadline=deadline, source="ingest"
+            slot_id=slot_id,
+            snapshot=snapshot,
+            form=form,
+            deadline=deadline,
+            source=source,
+            require_password=override is None,
+            override=override,
         )
     except ClientDisconnect:
-        _log_outcome(slot_id, deadline, "failed", "client_disconnected")
+        _log_outcome(slot_id, deadline, "failed", "client_disconnected", source=source)
         raise InvalidRequest("the client closed the connection mid-upload") from None
     except PhotoChangerError as error:
-        _log_outcome(slot_id, deadline, error.status, error.failure_reason)
+        _log_outcome(slot_id, deadline, error.status, error.failure_reason, source=source)
         raise
     finally:
         if form is not None and form.file is not None:
             form.file.discard()
     _log_outcome(
-        slot_id, deadline, "done", None, size=result.size, deduplicated=result.deduplicated
+        slot_id,
+        deadline,
+        "done",
+        None,
+        size=result.size,
+        deduplicated=result.deduplicated,
+        source=source,
     )
-
-    headers = {
-        "Cache-Control": "no-store",
-        "X-Job-Id": result.job_id,
-        "X-Result-Url": result.result_url,
-        "Content-Length": str(result.size),
-    }
     if not result.deduplicated:  # the original job has its own preview
         services.previews.schedule(
             job_id=result.job_id,
@@ -121,14 +161,10 @@ async def ingest(slot_id: str, request: Request, services: ServicesDep) -> Respo
             expires_at=result.expires_at,
             data=result.data,
         )
-    if result.data is not None:
-        return Response(result.data, media_type=result.mime, headers=headers)
-    return StreamingResponse(
-        services.store.stream(result.result_key), media_type=result.mime, headers=headers
-    )
+    return result
 
 
-def _content_length(request: Request) -> int | None:
+def content_length(request: Request) -> int | None:
     value = request.headers.get("content-length")
     if value is None:
         return None

@@ -55,6 +55,7 @@ from photochanger.providers.keys import api_key_for
 from photochanger.providers.registry import ProviderRegistry, UnknownOperation
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.settings.service import read_runtime_settings
+from photochanger.slots.override import SlotOverride
 from photochanger.slots.repository import SlotConfig, SlotRepository
 
 log = structlog.get_logger("photochanger.ingest")
@@ -140,14 +141,21 @@ class IngestService:
         deadline: Deadline,
         source: str,
         require_password: bool = True,
+        override: SlotOverride | None = None,
     ) -> IngestResult:
         """Validate (SPEC §3.2 order), admit, run the provider under the deadline,
         store the result. Raises a `PhotoChangerError` for every failure; by then
-        the job, if one was created, has its final status."""
-        file, password = validation.check_form(form)
+        the job, if one was created, has its final status.
+
+        An admin's test run passes `require_password=False` and the unsaved form
+        values as `override` (which also lets an inactive slot be tried); the job
+        records the provider and operation the override chose."""
+        file, password = validation.check_form(form, require_password=require_password)
         if require_password:
             validation.check_password(password, snapshot.runtime.ingest_password)
-        slot = validation.check_slot(snapshot.slot, slot_id)
+        slot = validation.check_slot(snapshot.slot, slot_id, allow_inactive=override is not None)
+        if override is not None:
+            slot = override.apply(slot)
         upload = validation.check_image(file)
         steps = self._steps(slot, snapshot.runtime)
 
@@ -216,7 +224,7 @@ class IngestService:
                 settings=steps[0].settings,
                 image=InputImage(mime=upload.mime, size=file.size, data=file.data, path=file.path),
                 deadline=deadline,
-                templates=await self._load_templates(slot.id) if uses_templates else (),
+                templates=await self._load_templates(slot.id, override) if uses_templates else (),
                 publish=publisher,
             )
             try:
@@ -286,9 +294,12 @@ class IngestService:
             api_key=api_key_for(provider, runtime, self._config),
         )
 
-    async def _load_templates(self, slot_id: str) -> list[TemplateImage]:
+    async def _load_templates(
+        self, slot_id: str, override: SlotOverride | None
+    ) -> list[TemplateImage]:
+        replacing = override.templates if override is not None else {}
         files = await self._database.read(
-            lambda connection: SlotRepository(connection).template_files(slot_id)
+            lambda connection: SlotRepository(connection).template_files(slot_id, replacing)
         )
         try:
             return [

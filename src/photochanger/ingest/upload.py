@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -93,13 +93,26 @@ class IngestForm:
     metadata: dict[str, str] = field(default_factory=dict)
     file: SpooledFile | None = None
     file_content_type: str | None = None
+    file_name: str | None = None
+    file_field: str = FILE_FIELD
+    long_fields: dict[str, str] = field(default_factory=dict)
+    """Text fields read whole under their own limit (the test run's `slot_payload`),
+    not kept as booth metadata."""
 
 
 class _FormBuilder:
     """Turns python-multipart's callbacks into an `IngestForm`."""
 
-    def __init__(self, file_limit: int, spool_dir: Path, declared_length: int | None) -> None:
-        self.form = IngestForm()
+    def __init__(
+        self,
+        file_limit: int,
+        spool_dir: Path,
+        declared_length: int | None,
+        file_field: str,
+        long_fields: Mapping[str, int],
+    ) -> None:
+        self.form = IngestForm(file_field=file_field)
+        self._long_fields = long_fields
         self._file_limit = file_limit
         self._spool_dir = spool_dir
         self._declared_length = declared_length
@@ -127,10 +140,12 @@ class _FormBuilder:
     def on_headers_finished(self) -> None:
         _, params = parse_options_header(self._headers.get(b"content-disposition"))
         self._name = params.get(b"name", b"").decode("utf-8", "replace")
-        if self._name == FILE_FIELD and self.form.file is None:
+        if self._name == self.form.file_field and self.form.file is None:
             self.form.file = SpooledFile(self._spool_dir)
             content_type = self._headers.get(b"content-type", b"").decode("latin-1")
             self.form.file_content_type = content_type[:100] or None
+            filename = params.get(b"filename", b"").decode("utf-8", "replace")
+            self.form.file_name = filename[:255] or None
             self._target = self.form.file
         elif b"filename" in params:
             self._target = None  # another file part: read past it, keep nothing
@@ -143,6 +158,12 @@ class _FormBuilder:
             if target.size + (end - start) > self._file_limit:
                 raise PayloadTooLarge(self.too_large_details())
             target.write(data[start:end])
+        elif isinstance(target, bytearray) and self._name in self._long_fields:
+            # Cutting a JSON document would only make a confusing 422 later.
+            if len(target) + (end - start) > self._long_fields[self._name]:
+                limit_kib = self._long_fields[self._name] // 1024
+                raise PayloadTooLarge(f"field {self._name!r} is over {limit_kib} KiB")
+            target += data[start:end]
         elif isinstance(target, bytearray) and len(target) < MAX_TEXT_FIELD_BYTES:
             target += data[start : min(end, start + MAX_TEXT_FIELD_BYTES - len(target))]
 
@@ -152,7 +173,9 @@ class _FormBuilder:
             target.finish()
         elif isinstance(target, bytearray):
             value = target.decode("utf-8", "replace")
-            if self._name == PASSWORD_FIELD:
+            if self._name in self._long_fields:
+                self.form.long_fields[self._name] = value
+            elif self._name == PASSWORD_FIELD:
                 self.form.password = value
             elif self._name == HASH_FIELD:
                 self.form.client_hash = value.strip()[:128]
@@ -195,16 +218,22 @@ async def parse_ingest_form(
     declared_length: int | None,
     file_limit: int,
     spool_dir: Path,
+    file_field: str = FILE_FIELD,
+    long_fields: Mapping[str, int] | None = None,
 ) -> IngestForm:
     """Read the whole multipart body into an `IngestForm`.
 
-    Raises `InvalidRequest` for a body that is not well-formed multipart and
-    `PayloadTooLarge` as soon as the photo (or the body) passes its limit. On any
-    error the spooled file is removed before the error leaves this function.
+    The image arrives in the part named `file_field` (the booth's `fileToUpload`,
+    the test run's `test_image`, a template's `file`); `long_fields` names text
+    fields kept whole up to their byte limit (they must fit the body's overhead
+    allowance). Raises `InvalidRequest` for a body that is not well-formed
+    multipart and `PayloadTooLarge` as soon as the photo (or the body) passes its
+    limit. On any error the spooled file is removed before the error leaves this
+    function.
     """
     boundary = boundary_of(content_type)
     check_declared_length(declared_length, file_limit)
-    builder = _FormBuilder(file_limit, spool_dir, declared_length)
+    builder = _FormBuilder(file_limit, spool_dir, declared_length, file_field, long_fields or {})
     parser = MultipartParser(
         boundary,
         {

@@ -37,21 +37,25 @@ def check_password(given: str, expected: str) -> None:
         raise InvalidPassword("wrong ingest password")
 
 
-def check_form(form: IngestForm) -> tuple[SpooledFile, str]:
-    """400s: the parts a booth upload cannot do without."""
+def check_form(form: IngestForm, *, require_password: bool = True) -> tuple[SpooledFile, str]:
+    """400s: the parts a booth upload cannot do without (an admin's test run
+    sends no password)."""
     if form.file is None:
-        raise InvalidRequest("missing file field 'fileToUpload'")
-    if form.password is None:
+        raise InvalidRequest(f"missing file field {form.file_field!r}")
+    if form.password is None and require_password:
         raise InvalidRequest("missing field 'password'")
     if form.file.size == 0:
         raise InvalidRequest("the uploaded file is empty")
-    return form.file, form.password
+    return form.file, form.password or ""
 
 
-def check_slot(slot: SlotConfig | None, slot_id: str) -> SlotConfig:
+def check_slot(
+    slot: SlotConfig | None, slot_id: str, *, allow_inactive: bool = False
+) -> SlotConfig:
+    """404s. An admin may test an inactive slot before switching it on."""
     if slot is None:
         raise SlotNotFound(f"no slot {slot_id[:40]!r}")
-    if not slot.active:
+    if not slot.active and not allow_inactive:
         raise SlotDisabled(f"slot {slot.id} is disabled")
     return slot
 

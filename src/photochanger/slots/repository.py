@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
 
-from photochanger.models import MediaObject, Slot, TemplateMedia
+from photochanger.models import Job, MediaObject, Slot, TemplateMedia
 
 SLOT_ID_PATTERN = re.compile(r"slot-\d{3}")
 
@@ -50,12 +52,81 @@ class SlotRepository:
         row = self.connection.execute(_GET_CONFIG, {"b_slot_id": slot_id}).first()
         return None if row is None else SlotConfig(**row._asdict())
 
-    def template_files(self, slot_id: str) -> list[tuple[str, str, str]]:
-        """(role, media key, mime) of the slot's live template images, oldest first."""
+    def template_files(
+        self, slot_id: str, replacing: Mapping[str, str | None] | None = None
+    ) -> list[tuple[str, str, str]]:
+        """(role, media key, mime) of the slot's live template images, oldest first.
+
+        `replacing` (a test run's unsaved roles: role -> template id, None drops
+        the role) is merged over the slot's own images by role, as a save would."""
+        replacing = replacing or {}
+        by_id = {template_id: role for role, template_id in replacing.items() if template_id}
+        bound = and_(TemplateMedia.slot_id == slot_id, TemplateMedia.role.not_in(list(replacing)))
+        chosen = or_(bound, TemplateMedia.id.in_(list(by_id))) if by_id else bound
         query = (
-            select(TemplateMedia.role, MediaObject.key, MediaObject.mime)
+            select(TemplateMedia.id, TemplateMedia.role, MediaObject.key, MediaObject.mime)
             .join(MediaObject, MediaObject.id == TemplateMedia.media_object_id)
-            .where(TemplateMedia.slot_id == slot_id, MediaObject.cleaned_at.is_(None))
+            .where(chosen, MediaObject.cleaned_at.is_(None))
             .order_by(TemplateMedia.created_at, TemplateMedia.id)
         )
-        return [(role, key, mime) for role, key, mime in self.connection.execute(query)]
+        rows = self.connection.execute(query)
+        return [(by_id.get(row.id, row.role), row.key, row.mime) for row in rows]
+
+    def overview(self) -> list[Row[Any]]:
+        """Every slot with its last job's start, in one query: the correlated
+        max() is one backward step on `ix_job_slot_started` per slot."""
+        last_job = select(func.max(Job.started_at)).where(Job.slot_id == Slot.id).scalar_subquery()
+        query = select(
+            Slot.id,
+            Slot.name,
+            Slot.provider,
+            Slot.operation,
+            Slot.active,
+            Slot.version,
+            Slot.updated_at,
+            Slot.updated_by,
+            last_job.label("last_job_at"),
+        ).order_by(Slot.id)
+        return list(self.connection.execute(query))
+
+    def get_full(self, slot_id: str, *, for_update: bool = False) -> Row[Any] | None:
+        """Every column of the slot; `for_update` locks the row on PostgreSQL so
+        concurrent saves of one slot queue (SQLite has one writer anyway)."""
+        if not is_slot_id(slot_id):
+            return None
+        query = select(Slot.__table__).where(Slot.id == slot_id)
+        if for_update:
+            query = query.with_for_update()
+        return self.connection.execute(query).first()
+
+    def save(self, slot_id: str, version: int, values: Mapping[str, Any]) -> bool:
+        """Write a new configuration over `version`; False if it is no longer current."""
+        result = self.connection.execute(
+            update(Slot)
+            .where(Slot.id == slot_id, Slot.version == version)
+            .values(**values, version=version + 1)
+        )
+        return result.rowcount == 1
+
+    def recent_results(self, slot_id: str, now: datetime, limit: int = 10) -> list[Row[Any]]:
+        """The slot's newest done jobs whose result has not expired."""
+        query = (
+            select(
+                Job.id,
+                Job.started_at,
+                Job.finished_at,
+                Job.status,
+                Job.source,
+                Job.result_mime,
+                Job.result_expires_at,
+            )
+            .where(
+                Job.slot_id == slot_id,
+                Job.status == "done",
+                Job.result_key.is_not(None),
+                Job.result_expires_at > now,
+            )
+            .order_by(Job.started_at.desc(), Job.id)
+            .limit(limit)
+        )
+        return list(self.connection.execute(query))

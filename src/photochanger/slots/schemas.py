@@ -1,0 +1,134 @@
+"""Shapes of the slots API (SPEC §6.2), as the slot page sees them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from photochanger.template_media.schemas import TemplateMediaInfo, TemplateRole
+
+
+class SlotSummary(BaseModel):
+    id: str
+    name: str
+    provider: str
+    operation: str
+    active: bool
+    version: int
+    updated_at: datetime
+    updated_by: str
+    ingest_url: str = Field(description="Where the booth POSTs its photos.")
+    last_job_at: datetime | None = Field(description="Start of the slot's newest job.")
+
+
+class SlotList(BaseModel):
+    slots: list[SlotSummary]
+
+
+class FallbackConfig(BaseModel):
+    """A second provider configuration, run when the primary fails (SPEC §3.5)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str
+    operation: str
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class RecentResult(BaseModel):
+    job_id: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    source: str
+    mime: str | None
+    public_url: str
+    preview_url: str
+    expires_at: datetime | None
+
+
+class SlotDetail(BaseModel):
+    id: str
+    name: str
+    provider: str
+    operation: str
+    settings: dict[str, Any]
+    fallback: FallbackConfig | None
+    on_failure: str
+    active: bool
+    size_limit_mb: int
+    max_input_megapixels: float
+    version: int
+    updated_at: datetime
+    updated_by: str
+    ingest_url: str
+    template_media: list[TemplateMediaInfo] = Field(description="The images the slot uses.")
+    recent_results: list[RecentResult] = Field(
+        description="The 10 newest results that have not expired, newest first."
+    )
+
+
+OnFailure = Literal["error", "original"]
+
+
+class SlotUpdate(BaseModel):
+    """A slot's new configuration. A field left out keeps its current value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    provider: str | None = None
+    operation: str | None = None
+    settings: dict[str, Any] | None = Field(
+        default=None, description="Validated by the operation's settings model."
+    )
+    fallback: FallbackConfig | None = Field(
+        default=None, description="null removes the fallback; left out keeps it."
+    )
+    on_failure: OnFailure | None = None
+    active: bool | None = None
+    size_limit_mb: int | None = Field(default=None, ge=1, le=20)
+    max_input_megapixels: float | None = Field(default=None, gt=0, le=100)
+    template_media: dict[TemplateRole, str | None] = Field(
+        default_factory=dict,
+        description="role -> template media id, merged by role: a role not named keeps "
+        "its image, null removes it, an id replaces it.",
+    )
+    version: int | None = Field(
+        default=None,
+        description="The version the form was loaded at; a save over a newer one is a 409.",
+    )
+
+
+class SlotPayload(BaseModel):
+    """Unsaved form values a test run applies over the stored slot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str | None = None
+    operation: str | None = None
+    settings: dict[str, Any] | None = None
+    fallback: FallbackConfig | None = None
+    template_media: dict[TemplateRole, str | None] = Field(default_factory=dict)
+
+
+class TestRunAnswer(BaseModel):
+    job_id: str
+    status: Literal["done"]
+    public_result_url: str
+    preview_url: str
+    completed_in_seconds: float
+
+
+class AuditRecord(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    before: Any
+    after: Any
+
+
+class SlotAudit(BaseModel):
+    entries: list[AuditRecord]

@@ -1,0 +1,1 @@
+"""Admin-uploaded template images and their binding to slots (SPEC §6.3)."""
