@@ -201,7 +201,9 @@ class SlotService:
         except ValidationError as error:
             errors = [
                 {
-                    "field": ".".join(str(part) for part in problem["loc"]) or "slot_payload",
+                    # pydantic marks a bad dict key with a "[key]" step; the key names the field.
+                    "field": ".".join(str(part) for part in problem["loc"] if part != "[key]")
+                    or "slot_payload",
                     "message": problem["msg"],
                 }
                 for problem in error.errors()
