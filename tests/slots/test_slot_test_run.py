@@ -3,15 +3,25 @@ unsaved values, no password, `source=ui_test`, JSON answers, nothing saved."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
+from fakes import gemini
+from fakes.gemini import GeminiFake
+from photochanger.config import Settings
 from photochanger.db import SessionFactory
 from photochanger.models import Job, Slot
 from support import assert_error, configure_slot, echo, make_image, put_setting
+
+
+@pytest.fixture
+def config(config: Settings, gemini_server: GeminiFake) -> Settings:
+    return config.model_copy(update={"gemini_base_url": gemini_server.base_url})
 
 
 async def run_test(
@@ -156,3 +166,32 @@ async def test_a_provider_error_and_a_timeout(
     )
     assert timed_out.duration_ms is not None
     assert timed_out.duration_ms < 12_000
+
+
+async def test_an_unsaved_template_and_prompt_reach_the_provider(
+    admin_client: httpx.AsyncClient, factory: SessionFactory, gemini_fake: GeminiFake
+) -> None:
+    await put_setting(factory, "gemini_api_key", gemini.API_KEY)
+    template = make_image("PNG", (96, 64), seed=409)
+    uploaded = await admin_client.post(
+        "/api/template-media",
+        data={"role": "background", "slot_id": "slot-001"},
+        files={"file": ("bg.png", template, "image/png")},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    payload = {
+        "provider": "gemini",
+        "operation": "edit",
+        "settings": {"prompt": "Put them in front of the second image."},
+        "template_media": {"background": uploaded.json()["id"]},
+    }
+    response = await run_test(admin_client, make_image("JPEG", (320, 240), seed=410), payload)
+    assert response.status_code == 200, response.text
+    parts = gemini_fake.received[-1].json()["contents"][0]["parts"]
+    images = [part["inline_data"]["data"] for part in parts if "inline_data" in part]
+    assert [base64.b64decode(data) for data in images[1:]] == [template]
+    assert parts[-1] == {"text": "Put them in front of the second image."}
+    slot = (await admin_client.get("/api/slots/slot-001")).json()
+    assert (slot["provider"], slot["template_media"], slot["version"]) == ("local", [], 1)
+    [job] = await jobs(factory)
+    assert (job.provider, job.source, job.produced_by) == ("gemini", "ui_test", "gemini")

@@ -55,7 +55,7 @@ async def test_the_list_has_all_15_slots_with_ingest_url_and_last_job(
     assert (first["provider"], first["operation"], first["active"]) == ("echo", "echo", True)
     assert first["version"] == 2
     assert first["updated_by"] == ADMIN_USERNAME
-    assert first["last_job_at"] is not None
+    assert first["last_job_at"].endswith(("Z", "+00:00"))  # UTC, like updated_at
     assert second["last_job_at"] is None
     assert {"name", "updated_at"} <= set(first)
 
@@ -144,6 +144,18 @@ async def test_fields_left_out_are_kept(admin_client: httpx.AsyncClient) -> None
         5,
     )
     assert slot["settings"]["delay_seconds"] == 0.25
+
+
+async def test_null_removes_the_fallback_and_is_refused_elsewhere(
+    admin_client: httpx.AsyncClient,
+) -> None:
+    fallback = {"provider": "echo", "operation": "echo", "settings": {}}
+    with_fallback = await save(admin_client, {"fallback": fallback})
+    assert with_fallback.json()["fallback"]["provider"] == "echo"
+    removed = await save(admin_client, {"fallback": None})
+    assert removed.json()["fallback"] is None
+    fields = fields_of(await save(admin_client, {"name": None, "active": None}))
+    assert set(fields) == {"name", "active"}
 
 
 async def test_bad_provider_settings_are_422_with_field_paths(

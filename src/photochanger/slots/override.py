@@ -24,10 +24,13 @@ class SlotOverride:
     """role -> template media id, merged over the slot's own by role; None drops the role."""
 
     def apply(self, slot: SlotConfig) -> SlotConfig:
+        fallback = slot.fallback
+        if self.replaces_fallback:
+            fallback = dict(self.fallback) if self.fallback else None
         return replace(
             slot,
             provider=self.provider or slot.provider,
             operation=self.operation or slot.operation,
             settings=dict(self.settings) if self.settings is not None else slot.settings,
-            fallback=dict(self.fallback or {}) or None if self.replaces_fallback else slot.fallback,
+            fallback=fallback,
         )

@@ -76,6 +76,22 @@ def provider_errors(
     return parsed.model_dump(mode="json"), []
 
 
+def checked_fallback(
+    registry: ProviderRegistry, fallback: Mapping[str, Any] | None
+) -> tuple[dict[str, Any] | None, FieldErrors]:
+    """The fallback configuration with its settings normalised, or its errors."""
+    if not fallback:
+        return None, []
+    settings, errors = provider_errors(
+        registry,
+        fallback["provider"],
+        fallback["operation"],
+        fallback.get("settings") or {},
+        "fallback.",
+    )
+    return {**fallback, "settings": settings}, errors
+
+
 def template_errors(
     repository: TemplateMediaRepository,
     slot_id: str,
@@ -129,7 +145,6 @@ class SlotService:
     async def update(self, slot_id: str, change: SlotUpdate, actor: str) -> SlotDetail:
         """Validate, save with version + 1, bind template media by role and record
         the audit entry: one transaction."""
-        given = change.model_fields_set
 
         def save(connection: Connection) -> SlotDetail:
             slots = SlotRepository(connection)
@@ -143,26 +158,7 @@ class SlotService:
                     "someone saved it meanwhile; reload it"
                 )
             before = self._audit_view(current, templates.bound_to(slot_id))
-            values = {name: getattr(current, name) for name in CONFIG_FIELDS}
-            values.update({name: getattr(change, name) for name in CONFIG_FIELDS if name in given})
-            if isinstance(values["fallback"], FallbackConfig):
-                values["fallback"] = values["fallback"].model_dump()
-            values["settings"], errors = provider_errors(
-                self._registry, values["provider"], values["operation"], values["settings"] or {}
-            )
-            if values["fallback"]:
-                fallback = values["fallback"]
-                fallback["settings"], fallback_errors = provider_errors(
-                    self._registry,
-                    fallback["provider"],
-                    fallback["operation"],
-                    fallback.get("settings") or {},
-                    "fallback.",
-                )
-                errors += fallback_errors
-            errors += template_errors(templates, slot_id, change.template_media)
-            if errors:
-                raise ValidationFailed(f"{slot_id} was not saved: fix the fields named", errors)
+            values = self._checked(slot_id, current, change, templates)
             values.update(updated_at=utcnow(), updated_by=actor)
             if not slots.save(slot_id, current.version, values):
                 raise SlotVersionConflict(f"{slot_id} was saved by someone else meanwhile")
@@ -185,6 +181,38 @@ class SlotService:
             return self._detail(connection, slot_id)
 
         return await self._database.write(save)
+
+    def _checked(
+        self,
+        slot_id: str,
+        current: Row[Any],
+        change: SlotUpdate,
+        templates: TemplateMediaRepository,
+    ) -> dict[str, Any]:
+        """The slot's new configuration columns: the current ones with the change's
+        given fields over them, settings normalised; 422 naming every bad field."""
+        given = change.model_fields_set
+        values = {name: getattr(current, name) for name in CONFIG_FIELDS}
+        values.update({name: getattr(change, name) for name in CONFIG_FIELDS if name in given})
+        # Only the fallback may be null (no fallback); null settings are {}.
+        errors = [
+            {"field": name, "message": "must not be null"}
+            for name in CONFIG_FIELDS
+            if values[name] is None and name not in ("fallback", "settings")
+        ]
+        if errors:
+            raise ValidationFailed(f"{slot_id} was not saved: fix the fields named", errors)
+        if isinstance(values["fallback"], FallbackConfig):
+            values["fallback"] = values["fallback"].model_dump()
+        values["settings"], errors = provider_errors(
+            self._registry, values["provider"], values["operation"], values["settings"] or {}
+        )
+        values["fallback"], fallback_errors = checked_fallback(self._registry, values["fallback"])
+        errors += fallback_errors
+        errors += template_errors(templates, slot_id, change.template_media)
+        if errors:
+            raise ValidationFailed(f"{slot_id} was not saved: fix the fields named", errors)
+        return values
 
     async def override(self, slot_id: str, raw: str | None) -> SlotOverride:
         """A test run's `slot_payload` (JSON) checked like a save would check it,
@@ -220,17 +248,9 @@ class SlotService:
                 payload.operation or slot.operation,
                 slot.settings if payload.settings is None else payload.settings,
             )
-            fallback: dict[str, Any] | None = None
-            if payload.fallback is not None:
-                fallback = payload.fallback.model_dump()
-                fallback["settings"], fallback_errors = provider_errors(
-                    self._registry,
-                    payload.fallback.provider,
-                    payload.fallback.operation,
-                    payload.fallback.settings,
-                    "fallback.",
-                )
-                errors += fallback_errors
+            raw_fallback = payload.fallback.model_dump() if payload.fallback else None
+            fallback, fallback_errors = checked_fallback(self._registry, raw_fallback)
+            errors += fallback_errors
             repository = TemplateMediaRepository(connection)
             errors += template_errors(repository, slot_id, payload.template_media)
             if errors:
