@@ -3,6 +3,7 @@ unsaved values, no password, `source=ui_test`, JSON answers, nothing saved."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
@@ -16,7 +17,7 @@ from fakes.gemini import GeminiFake
 from photochanger.config import Settings
 from photochanger.db import SessionFactory
 from photochanger.models import Job, Slot
-from support import assert_error, configure_slot, echo, make_image, put_setting
+from support import assert_error, booth_fields, configure_slot, echo, make_image, put_setting
 
 
 @pytest.fixture
@@ -195,3 +196,23 @@ async def test_an_unsaved_template_and_prompt_reach_the_provider(
     assert (slot["provider"], slot["template_media"], slot["version"]) == ("local", [], 1)
     [job] = await jobs(factory)
     assert (job.provider, job.source, job.produced_by) == ("gemini", "ui_test", "gemini")
+
+
+async def test_test_runs_count_against_the_slots_limit(
+    admin_client: httpx.AsyncClient, client: httpx.AsyncClient, factory: SessionFactory
+) -> None:
+    await configure_slot(factory, "slot-001", **echo(delay_seconds=1.5))
+    await put_setting(factory, "slot_concurrency_limit", 1)
+    running = asyncio.create_task(run_test(admin_client, make_image(seed=411), None))
+    for _ in range(250):  # until the first run's job is pending
+        if await jobs(factory):
+            break
+        await asyncio.sleep(0.02)
+    booth = await client.post(
+        "/api/ingest/slot-001",
+        data=booth_fields(),
+        files={"fileToUpload": ("a.jpg", make_image(seed=412), "image/jpeg")},
+    )
+    assert_error(booth, 429, "rate_limited")
+    assert_error(await run_test(admin_client, make_image(seed=413), None), 429, "rate_limited")
+    assert (await running).status_code == 200

@@ -3,6 +3,7 @@ audit, and that the next ingest runs what was saved."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -223,3 +224,16 @@ async def test_the_next_ingest_runs_the_saved_configuration(
 
     await save(admin_client, {"active": False})
     assert_error(await ingest(client, seed=302), 404, "slot_disabled")
+
+
+async def test_of_two_saves_over_one_version_one_wins(admin_client: httpx.AsyncClient) -> None:
+    answers = await asyncio.gather(
+        save(admin_client, {"name": "First", "version": 1}),
+        save(admin_client, {"name": "Second", "version": 1}),
+    )
+    assert sorted(answer.status_code for answer in answers) == [200, 409]
+    winner = next(answer.json() for answer in answers if answer.status_code == 200)
+    slot = (await admin_client.get("/api/slots/slot-001")).json()
+    assert (slot["name"], slot["version"]) == (winner["name"], 2)
+    trail = (await admin_client.get("/api/slots/slot-001/audit")).json()["entries"]
+    assert len(trail) == 1
