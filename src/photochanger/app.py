@@ -26,6 +26,7 @@ from photochanger.errors import (
     PhotoChangerError,
     ServiceUnavailable,
     ValidationFailed,
+    field_errors,
 )
 from photochanger.gallery.endpoints import router as gallery_router
 from photochanger.gallery.service import GalleryService
@@ -146,13 +147,7 @@ async def _render_validation_error(
 ) -> JSONResponse:
     """A request FastAPI could not parse: the same error shape as everything else,
     with one `{field, message}` per problem for the UI to highlight."""
-    errors = [
-        {
-            "field": ".".join(str(part) for part in problem["loc"] if part != "body"),
-            "message": str(problem["msg"]),
-        }
-        for problem in error.errors()
-    ]
+    errors = field_errors(error.errors())
     return ValidationFailed("the request is not valid", errors).to_response()
 
 

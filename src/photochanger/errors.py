@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel
@@ -186,6 +187,17 @@ def all_error_classes() -> list[type[PhotoChangerError]]:
         cls = pending.pop(0)
         found.append(cls)
         pending.extend(cls.__subclasses__())
+    return found
+
+
+def field_errors(problems: Iterable[Mapping[str, Any]], prefix: str = "") -> list[dict[str, str]]:
+    """pydantic's errors as `{field, message}` for a 422: the location joined with
+    dots after `prefix`, without FastAPI's `body` step or pydantic's `[key]` step
+    (a bad dict key, which the next step names)."""
+    found = []
+    for problem in problems:
+        steps = [str(step) for step in problem["loc"] if step not in ("body", "[key]")]
+        found.append({"field": prefix + ".".join(steps), "message": str(problem["msg"])})
     return found
 
 

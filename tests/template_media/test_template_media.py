@@ -172,6 +172,10 @@ async def test_a_slot_names_only_its_own_templates_under_their_role(
     body = assert_error(response, 422, "validation_error")
     fields = {error["field"] for error in body["errors"]}  # type: ignore[union-attr]
     assert fields == {"template_media.background", "template_media.face", "template_media.body"}
+    unknown_role = assert_error(
+        await bind(admin_client, {"logo": style["id"]}), 422, "validation_error"
+    )
+    assert [e["field"] for e in unknown_role["errors"]] == ["template_media.logo"]  # type: ignore[union-attr]
     assert (await admin_client.get("/api/slots/slot-001")).json()["version"] == 1
 
 

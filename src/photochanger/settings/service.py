@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from photochanger.audit.repository import AuditRepository
 from photochanger.config import Settings
 from photochanger.db import Database
-from photochanger.errors import ValidationFailed
+from photochanger.errors import ValidationFailed, field_errors
 from photochanger.settings.repository import SettingRepository, StoredSetting
 from photochanger.settings.schemas import (
     API_KEY_FIELDS,
@@ -140,10 +140,7 @@ def validated_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], list[str
     try:
         validated = RuntimeSettings.model_validate(candidate)
     except ValidationError as error:
-        errors.extend(
-            {"field": ".".join(str(part) for part in problem["loc"]), "message": problem["msg"]}
-            for problem in error.errors()
-        )
+        errors.extend(field_errors(error.errors()))
     if errors:
         raise ValidationFailed("some settings are not valid", errors)
     return {name: _plain(getattr(validated, name)) for name in candidate}, to_clear

@@ -12,7 +12,12 @@ from sqlalchemy import Connection, Row
 from photochanger.audit.repository import AuditRepository
 from photochanger.config import Settings
 from photochanger.db import Database
-from photochanger.errors import SlotNotFound, SlotVersionConflict, ValidationFailed
+from photochanger.errors import (
+    SlotNotFound,
+    SlotVersionConflict,
+    ValidationFailed,
+    field_errors,
+)
 from photochanger.models.base import utcnow
 from photochanger.providers.registry import ProviderRegistry, UnknownOperation
 from photochanger.slots.override import SlotOverride
@@ -66,13 +71,7 @@ def provider_errors(
     try:
         parsed = registry.parse_settings(provider, operation, settings)
     except ValidationError as error:
-        return None, [
-            {
-                "field": ".".join([f"{prefix}settings", *(str(part) for part in problem["loc"])]),
-                "message": problem["msg"],
-            }
-            for problem in error.errors()
-        ]
+        return None, field_errors(error.errors(), prefix=f"{prefix}settings.")
     return parsed.model_dump(mode="json"), []
 
 
@@ -228,13 +227,8 @@ class SlotService:
             ) from None
         except ValidationError as error:
             errors = [
-                {
-                    # pydantic marks a bad dict key with a "[key]" step; the key names the field.
-                    "field": ".".join(str(part) for part in problem["loc"] if part != "[key]")
-                    or "slot_payload",
-                    "message": problem["msg"],
-                }
-                for problem in error.errors()
+                {**problem, "field": problem["field"] or "slot_payload"}
+                for problem in field_errors(error.errors())
             ]
             raise ValidationFailed("slot_payload is not valid", errors) from None
 
