@@ -27,6 +27,7 @@ from photochanger.errors import (
 from photochanger.health import router as health_router
 from photochanger.ingest.endpoints import router as ingest_router
 from photochanger.ingest.service import IngestService
+from photochanger.jobs.endpoints import router as jobs_router
 from photochanger.jobs.recovery import close_interrupted_jobs
 from photochanger.media.endpoints import router as media_router
 from photochanger.media.preview import PreviewMaker
@@ -36,6 +37,7 @@ from photochanger.providers.endpoints import router as providers_router
 from photochanger.providers.registry import build_registry
 from photochanger.schema import current_revision, head_revision
 from photochanger.settings.service import ensure_ingest_password
+from photochanger.stats.endpoints import router as stats_router
 
 log = structlog.get_logger("photochanger")
 
@@ -111,6 +113,8 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(media_router)
     app.include_router(providers_router)
     app.include_router(health_router)
+    app.include_router(jobs_router)
+    app.include_router(stats_router)
     return app
 
 
