@@ -54,10 +54,11 @@ class StatsService:
     async def overview(self, source: StatsSource, window_minutes: int) -> Overview:
         window = self._window(source, window_minutes)
         sources = sources_of(source)
-        scope = Scope(sources, window.since)
 
         def read(connection: Connection) -> Overview:
             stats = StatsRepository(connection)
+            all_slots = stats.slots()
+            scope = Scope(sources, window.since, tuple(slot.id for slot in all_slots))
             counts = {row.slot_id: _counts(row) for row in stats.counts_by_slot(scope)}
             lasts = stats.lasts(sources)
             slots = [
@@ -70,7 +71,7 @@ class StatsService:
                     last_error_at=lasts[slot.id].last_error_at,
                     last_error_reason=lasts[slot.id].last_error_reason,
                 )
-                for slot in stats.slots()
+                for slot in all_slots
             ]
             system = SystemStats(
                 **{name: sum(getattr(slot, name) for slot in slots) for name in COUNT_FIELDS},
@@ -83,15 +84,16 @@ class StatsService:
 
     async def slots(self, source: StatsSource, window_minutes: int) -> SlotsStats:
         window = self._window(source, window_minutes)
-        scope = Scope(sources_of(source), window.since)
 
         def read(connection: Connection) -> SlotsStats:
             stats = StatsRepository(connection)
+            active = [slot for slot in stats.slots() if slot.active]
+            scope = Scope(sources_of(source), window.since, tuple(slot.id for slot in active))
             counts = {row.slot_id: _counts(row) for row in stats.counts_by_slot(scope)}
             rated = []
-            for slot in stats.slots():
+            for slot in active:
                 found = counts.get(slot.id)
-                if not slot.active or found is None or not found["jobs"]:
+                if found is None or not found["jobs"]:
                     continue
                 rated.append(
                     SlotRates(
@@ -117,37 +119,37 @@ class StatsService:
         origin = int(window.since.timestamp()) // size * size
         last = int(window.generated_at.timestamp()) // size * size
         aligned = window.model_copy(update={"since": datetime.fromtimestamp(origin, UTC)})
-        scope = Scope(sources_of(source), aligned.since, slot_id)
 
-        def read(connection: Connection) -> tuple[list[Row[Any]], list[Row[Any]]]:
+        def read(connection: Connection) -> list[dict[str, Any]]:
             stats = StatsRepository(connection)
-            return (
-                stats.counts_by_bucket(scope, origin, size),
-                stats.duration_percentiles(scope, origin, size),
-            )
+            slots = (slot_id,) if slot_id else tuple(slot.id for slot in stats.slots())
+            return stats.buckets(Scope(sources_of(source), aligned.since, slots), origin, size)
 
-        counted, percentiles = await self.database.read(read)
-        counts = {int(row.bucket): _counts(row) for row in counted}
-        spread = {int(row.bucket): (row.p50, row.p95) for row in percentiles}
-        buckets = [
-            Bucket(
-                start=datetime.fromtimestamp(origin + index * size, UTC),
-                **counts.get(index, ZERO),
-                p50_ms=spread.get(index, (None, None))[0],
-                p95_ms=spread.get(index, (None, None))[1],
+        found = {int(entry["bucket"]): entry for entry in await self.database.read(read)}
+        buckets = []
+        for index in range((last - origin) // size + 1):
+            entry = found.get(index)
+            buckets.append(
+                Bucket(
+                    start=datetime.fromtimestamp(origin + index * size, UTC),
+                    **(ZERO if entry is None else {name: entry[name] for name in COUNT_FIELDS}),
+                    p50_ms=None if entry is None else entry["p50"],
+                    p95_ms=None if entry is None else entry["p95"],
+                )
             )
-            for index in range((last - origin) // size + 1)
-        ]
         return TimeSeries(
             **aligned.model_dump(), slot_id=slot_id, bucket_minutes=bucket_minutes, buckets=buckets
         )
 
     async def failures(self, source: StatsSource, window_minutes: int) -> FailureBreakdown:
         window = self._window(source, window_minutes)
-        scope = Scope(sources_of(source), window.since)
-        rows = await self.database.read(
-            lambda connection: StatsRepository(connection).failures(scope)
-        )
+
+        def read(connection: Connection) -> list[Row[Any]]:
+            stats = StatsRepository(connection)
+            slots = tuple(slot.id for slot in stats.slots())
+            return stats.failures(Scope(sources_of(source), window.since, slots))
+
+        rows = await self.database.read(read)
         return FailureBreakdown(
             **window.model_dump(),
             failures=[FailureGroup.model_validate(row._asdict()) for row in rows],
