@@ -65,7 +65,7 @@ ENDPOINTS: dict[str, tuple[str, dict[str, Any]]] = {
     "jobs list slot+status": ("/api/jobs", {"slot_id": "slot-003", "status": "timeout"}),
     "jobs list page 2": ("/api/jobs", {"limit": 500, "cursor": "<page 2>"}),
 }
-STATS_PREFIX = "stats/"
+STATS_PREFIX = "stats/"  # the target is for these, over a 24 h window
 
 # --------------------------------------------------------------------------- data
 
@@ -363,7 +363,7 @@ def report(timings: list[Timing], rows: int, baseline_rows: int) -> None:
         base = by_key.get((timing.database, baseline_rows, timing.endpoint))
         ratio = f"{timing.median_ms / base.median_ms:5.1f}x" if base else "-"
         verdict = "PASS" if timing.max_ms < TARGET_MS else "FAIL"
-        if not timing.endpoint.startswith(STATS_PREFIX):
+        if not timing.endpoint.startswith(STATS_PREFIX) or "24h" not in timing.endpoint:
             verdict = "(no target) " + verdict
         print(
             f"{timing.database:<11} {timing.endpoint:<27} {timing.median_ms:10.1f} "

@@ -66,13 +66,17 @@ class Scope:
     databases read `ix_job_window` (source, slot_id, started_at, …) as one
     started_at range per slot."""
 
-    def conditions(self, until: datetime | None = None) -> list[ColumnElement[bool]]:
+    def conditions(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[ColumnElement[bool]]:
+        """The scope's jobs, or those of it started in [since, until): one lower
+        bound only, so the index range starts there."""
         found = [
             self.source_condition(),
             Job.slot_id == self.slot_ids[0]
             if len(self.slot_ids) == 1
             else Job.slot_id.in_(self.slot_ids),
-            Job.started_at >= self.since,
+            Job.started_at >= (since or self.since),
         ]
         if until is not None:
             found.append(Job.started_at < until)
@@ -192,6 +196,10 @@ class StatsRepository:
                 for p in PERCENTILES
             ]
         query = select(*columns).where(*scope.conditions()).group_by(bucket)
+        if self.dialect == "postgresql":
+            # The percentiles sort a day of durations: in memory, not in temp
+            # files as the default 4 MB allow (for this transaction only).
+            self.connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
         found = [row._asdict() for row in self.connection.execute(query)]
         if self.dialect != "postgresql":
             for entry in found:
@@ -216,7 +224,7 @@ class StatsRepository:
         order = Job.duration_ms.asc() if ascending else Job.duration_ms.desc()
         query = (
             select(Job.duration_ms)
-            .where(*scope.conditions(until=end), Job.started_at >= start, FINISHED_WITH_DURATION)
+            .where(*scope.conditions(since=start, until=end), FINISHED_WITH_DURATION)
             .order_by(order)
             .offset(rank - 1 if ascending else count - rank)
             .limit(1)
