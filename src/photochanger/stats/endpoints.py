@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from photochanger.auth.dependencies import AdminUser
 from photochanger.dependencies import ServicesDep
@@ -33,35 +34,43 @@ Source = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class Window:
+    source: StatsSource
+    minutes: int
+
+
+def window(window_minutes: WindowMinutes = 60, source: Source = "ingest") -> Window:
+    return Window(source, window_minutes)
+
+
+def stats_service(services: ServicesDep) -> StatsService:
+    return StatsService(services.database)
+
+
+WindowDep = Annotated[Window, Depends(window)]
+StatsDep = Annotated[StatsService, Depends(stats_service)]
+
+
 @router.get("/api/stats/overview", responses=ERRORS)
-async def overview(
-    admin: AdminUser,
-    services: ServicesDep,
-    window_minutes: WindowMinutes = 60,
-    source: Source = "ingest",
-) -> Overview:
+async def overview(admin: AdminUser, stats: StatsDep, last: WindowDep) -> Overview:
     """The whole system and each of the 15 slots: jobs started in the window by
     outcome, all-time job count, storage used; per slot also its last success
     and its last error (any time)."""
-    return await StatsService(services.database).overview(source, window_minutes)
+    return await stats.overview(last.source, last.minutes)
 
 
 @router.get("/api/stats/slots", responses=ERRORS)
-async def slots(
-    admin: AdminUser,
-    services: ServicesDep,
-    window_minutes: WindowMinutes = 60,
-    source: Source = "ingest",
-) -> SlotsStats:
+async def slots(admin: AdminUser, stats: StatsDep, last: WindowDep) -> SlotsStats:
     """Active slots that had jobs in the window, with their counts,
     `success_rate` and `timeout_rate` (shares of the jobs started in the window)."""
-    return await StatsService(services.database).slots(source, window_minutes)
+    return await stats.slots(last.source, last.minutes)
 
 
 @router.get("/api/stats/timeseries", responses=ERRORS)
 async def timeseries(
     admin: AdminUser,
-    services: ServicesDep,
+    stats: StatsDep,
     window_minutes: WindowMinutes = 24 * 60,
     bucket_minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 60,
     slot_id: Annotated[
@@ -78,18 +87,11 @@ async def timeseries(
             "too many buckets",
             [{"field": "query.bucket_minutes", "message": f"at most {MAX_BUCKETS} buckets"}],
         )
-    return await StatsService(services.database).timeseries(
-        source, window_minutes, bucket_minutes, slot_id
-    )
+    return await stats.timeseries(source, window_minutes, bucket_minutes, slot_id)
 
 
 @router.get("/api/stats/failures", responses=ERRORS)
-async def failures(
-    admin: AdminUser,
-    services: ServicesDep,
-    window_minutes: WindowMinutes = 60,
-    source: Source = "ingest",
-) -> FailureBreakdown:
+async def failures(admin: AdminUser, stats: StatsDep, last: WindowDep) -> FailureBreakdown:
     """Failed and timed-out jobs of the window by slot, provider and failure
     reason (SPEC §10 "failure reasons in view"), most frequent first per slot."""
-    return await StatsService(services.database).failures(source, window_minutes)
+    return await stats.failures(last.source, last.minutes)

@@ -4,8 +4,8 @@ Every statement groups and counts in the database and returns at most one row
 per slot or per time bucket; nothing here walks job rows in Python. The same
 numbers come out of SQLite and PostgreSQL: outcomes are plain conditions,
 buckets are integer epoch arithmetic, and percentiles are nearest-rank on both
-(PostgreSQL's `percentile_disc`; on SQLite, the row at that rank picked with
-window functions)."""
+(PostgreSQL's `percentile_disc`; on SQLite, the row at that rank picked by the
+database with ORDER BY … OFFSET)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def outcome_counts() -> tuple[Any, ...]:
 @dataclass(frozen=True)
 class Scope:
     """Which jobs count: their sources (`ingest` by default: the booths), the
-    start of the window (inclusive), and optionally one slot."""
+    start of the window (inclusive), and the slots."""
 
     sources: tuple[str, ...]
     since: datetime
@@ -104,7 +104,7 @@ class StatsRepository:
     def jobs_total(self, sources: Sequence[str]) -> int:
         """All jobs of these sources: every job less those of the other sources.
         A bare count(*) is one b-tree count on SQLite and the admins' test runs
-        are few, where counting the booth jobs themselves walks a million
+        are few, where counting the booth jobs themselves walked a million
         index entries (bench/README.md)."""
         total = int(self.connection.scalar(select(func.count()).select_from(Job)) or 0)
         others = [source for source in ALL_SOURCES if source not in sources]
