@@ -118,16 +118,18 @@ class StatsService:
         size = bucket_minutes * 60
         origin = int(window.since.timestamp()) // size * size
         last = int(window.generated_at.timestamp()) // size * size
+        count = (last - origin) // size + 1
         aligned = window.model_copy(update={"since": datetime.fromtimestamp(origin, UTC)})
 
         def read(connection: Connection) -> list[dict[str, Any]]:
             stats = StatsRepository(connection)
             slots = (slot_id,) if slot_id else tuple(slot.id for slot in stats.slots())
-            return stats.buckets(Scope(sources_of(source), aligned.since, slots), origin, size)
+            scope = Scope(sources_of(source), aligned.since, slots)
+            return stats.buckets(scope, origin, size, count)
 
         found = {int(entry["bucket"]): entry for entry in await self.database.read(read)}
         buckets = []
-        for index in range((last - origin) // size + 1):
+        for index in range(count):
             entry = found.get(index)
             buckets.append(
                 Bucket(
