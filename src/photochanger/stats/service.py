@@ -1,8 +1,9 @@
 """Assembles the statistics answers from the repository's aggregates (at most a
-row per slot or bucket each), one read unit of work per answer."""
+row per slot or bucket each), in read units of work."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -55,7 +56,7 @@ class StatsService:
         window = self._window(source, window_minutes)
         sources = sources_of(source)
 
-        def read(connection: Connection) -> Overview:
+        def read(connection: Connection) -> tuple[list[SlotOverview], dict[str, int]]:
             stats = StatsRepository(connection)
             all_slots = stats.slots()
             scope = Scope(sources, window.since, tuple(slot.id for slot in all_slots))
@@ -73,14 +74,25 @@ class StatsService:
                 )
                 for slot in all_slots
             ]
-            system = SystemStats(
-                **{name: sum(getattr(slot, name) for slot in slots) for name in COUNT_FIELDS},
-                jobs_total=stats.jobs_total(sources),
-                storage_used_bytes=stats.storage_used(),
-            )
-            return Overview(**window.model_dump(), system=system, slots=slots)
+            return slots, {
+                name: sum(getattr(slot, name) for slot in slots) for name in COUNT_FIELDS
+            }
 
-        return await self.database.read(read)
+        def read_total(connection: Connection) -> int:
+            return StatsRepository(connection).jobs_total(sources)
+
+        def read_storage(connection: Connection) -> int:
+            return StatsRepository(connection).storage_used()
+
+        # Three reads side by side: the all-time count and the storage sum each
+        # walk a large index, independent of the window's numbers.
+        (slots, totals), jobs_total, storage = await asyncio.gather(
+            self.database.read(read),
+            self.database.read(read_total),
+            self.database.read(read_storage),
+        )
+        system = SystemStats(**totals, jobs_total=jobs_total, storage_used_bytes=storage)
+        return Overview(**window.model_dump(), system=system, slots=slots)
 
     async def slots(self, source: StatsSource, window_minutes: int) -> SlotsStats:
         window = self._window(source, window_minutes)
