@@ -11,14 +11,14 @@ import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 from PIL import Image
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, insert, update
 
 from photochanger.db import Database, SessionFactory
 from photochanger.deadline import Deadline
@@ -311,3 +311,49 @@ class MediaRow:
     id: str
     key: str
     path: Path
+
+
+def job_row(
+    job_id: str,
+    started_at: datetime,
+    *,
+    status: str = "done",
+    duration_ms: int | None = 1000,
+    **values: Any,
+) -> dict[str, Any]:
+    """A job's column values as the ingest leaves them, for bulk inserts of chosen
+    rows (`insert(Job)` with a list of these): finished `duration_ms` after its
+    start unless `pending`; any column can be overridden."""
+    finished = status != "pending"
+    row: dict[str, Any] = {
+        "id": job_id,
+        "slot_id": "slot-001",
+        "source": "ingest",
+        "status": status,
+        "failure_reason": {"timeout": "provider_timeout", "failed": "provider_error"}.get(status),
+        "failure_details": None,
+        "provider": "local",
+        "operation": "stylize",
+        "instance_id": "test",
+        "started_at": started_at,
+        "deadline_at": started_at + timedelta(seconds=48),
+        "finished_at": (
+            started_at + timedelta(milliseconds=duration_ms or 0) if finished else None
+        ),
+        "duration_ms": duration_ms if finished else None,
+        "input_size": 1000,
+        "input_mime": "image/jpeg",
+        "input_sha1": "1" * 40,
+        "input_sha256": "2" * 64,
+        "client_hash_mismatch": False,
+        "booth_metadata": {},
+        "attempts": [],
+    }
+    row.update(values)
+    return row
+
+
+async def insert_jobs(factory: SessionFactory, rows: list[dict[str, Any]]) -> None:
+    """Many job rows in one statement (executemany)."""
+    async with factory() as session, session.begin():
+        await session.execute(insert(Job), rows)

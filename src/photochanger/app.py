@@ -33,6 +33,7 @@ from photochanger.gallery.service import GalleryService
 from photochanger.health import router as health_router
 from photochanger.ingest.endpoints import router as ingest_router
 from photochanger.ingest.service import IngestService
+from photochanger.jobs.endpoints import router as jobs_router
 from photochanger.jobs.recovery import close_interrupted_jobs
 from photochanger.media.endpoints import router as media_router
 from photochanger.media.preview import PreviewMaker
@@ -44,6 +45,7 @@ from photochanger.schema import current_revision, head_revision
 from photochanger.settings.endpoints import router as settings_router
 from photochanger.settings.service import ensure_ingest_password
 from photochanger.slots.endpoints import router as slots_router
+from photochanger.stats.endpoints import router as stats_router
 from photochanger.template_media.endpoints import router as template_media_router
 
 log = structlog.get_logger("photochanger")
@@ -135,6 +137,8 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(settings_router)
     app.include_router(gallery_router)
     app.include_router(cleanup_router)
+    app.include_router(jobs_router)
+    app.include_router(stats_router)
     return app
 
 

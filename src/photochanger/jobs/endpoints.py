@@ -1,0 +1,120 @@
+"""The job log and one job's record (SPEC §6.4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import Connection
+from starlette.responses import StreamingResponse
+
+from photochanger.auth.dependencies import AdminUser
+from photochanger.dependencies import ServicesDep
+from photochanger.errors import (
+    JobNotFound,
+    NotAuthenticated,
+    ValidationFailed,
+    error_responses,
+)
+from photochanger.jobs.export import csv_stream
+from photochanger.jobs.queries import Cursor, InvalidCursor, JobFilter, JobLog
+from photochanger.jobs.repository import JobRepository
+from photochanger.jobs.schemas import JobDetail, JobPage, JobSource, JobStatus, JobSummary
+from photochanger.models.base import utcnow
+
+router = APIRouter(tags=["jobs"])
+
+MAX_PAGE = 500
+
+
+def job_filter(
+    slot_id: Annotated[str | None, Query(pattern=r"^slot-\d{3}$")] = None,
+    status: JobStatus | None = None,
+    source: JobSource | None = None,
+    started_from: Annotated[
+        datetime | None,
+        Query(alias="from", description="Jobs started at or after this time (ISO 8601)."),
+    ] = None,
+    started_to: Annotated[
+        datetime | None, Query(alias="to", description="Jobs started before this time.")
+    ] = None,
+) -> JobFilter:
+    problems = [
+        {"field": f"query.{name}", "message": "give a time zone (e.g. Z or +03:00)"}
+        for name, value in (("from", started_from), ("to", started_to))
+        if value is not None and value.tzinfo is None
+    ]
+    if problems:
+        raise ValidationFailed("times need a time zone", problems)
+    return JobFilter(slot_id, status, source, started_from, started_to)
+
+
+JobFilterDep = Annotated[JobFilter, Depends(job_filter)]
+
+
+@router.get("/api/jobs", responses=error_responses(NotAuthenticated, ValidationFailed))
+async def list_jobs(
+    admin: AdminUser,
+    services: ServicesDep,
+    where: JobFilterDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> JobPage:
+    """The job log, newest first, filtered by slot, status, source and start time
+    (`from` inclusive, `to` exclusive). Pages are keyset pages: pass `next_cursor`
+    as `cursor` to get the next, older page; jobs that arrive meanwhile do not
+    shift it (no duplicates, no gaps)."""
+    try:
+        after = Cursor.decode(cursor) if cursor is not None else None
+    except InvalidCursor as error:
+        raise ValidationFailed(
+            "the cursor is not valid", [{"field": "query.cursor", "message": str(error)}]
+        ) from None
+
+    def read(connection: Connection) -> tuple[list[Any], Cursor | None]:
+        return JobLog(connection).page(where, limit=limit, after=after)
+
+    rows, following = await services.database.read(read)
+    return JobPage(
+        jobs=[JobSummary.of(row) for row in rows],
+        next_cursor=following.encode() if following is not None else None,
+    )
+
+
+@router.get(
+    "/api/jobs.csv",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "The job log as CSV.", "content": {"text/csv": {}}},
+        **error_responses(NotAuthenticated, ValidationFailed),
+    },
+)
+async def export_jobs(admin: AdminUser, services: ServicesDep, where: JobFilterDep) -> Any:
+    """Every job matching the filters as CSV (UTF-8, a header row, newest first),
+    streamed page by page. `booth_metadata` is one JSON cell; a text cell that a
+    spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`) gets a
+    leading apostrophe."""
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    return StreamingResponse(
+        csv_stream(services.database, where),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="photochanger-jobs-{stamp}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/api/jobs/{job_id}", responses=error_responses(NotAuthenticated, JobNotFound))
+async def get_job(job_id: str, admin: AdminUser, services: ServicesDep) -> JobDetail:
+    """One job: status, timings, failure reason and details, provider and which
+    configuration produced the result, the provider attempts, the input (size,
+    type, hashes, whether the booth's hash matched), the booth's metadata, and
+    the result with its public and preview links while it is kept."""
+    if len(job_id) > 64:
+        raise JobNotFound("no such job")
+    row = await services.database.read(lambda connection: JobRepository(connection).get(job_id))
+    if row is None:
+        raise JobNotFound("no such job")
+    return JobDetail.of_row(row, public_base_url=services.config.public_base_url, now=utcnow())

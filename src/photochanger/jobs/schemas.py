@@ -1,0 +1,80 @@
+"""What the job endpoints answer (SPEC §6.4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Row
+
+JobStatus = Literal["pending", "done", "timeout", "failed"]
+JobSource = Literal["ingest", "ui_test"]
+
+
+class JobSummary(BaseModel):
+    """One line of the job log."""
+
+    id: str
+    slot_id: str
+    source: JobSource
+    status: JobStatus
+    failure_reason: str | None
+    provider: str = Field(description="The slot's primary provider when the job started.")
+    operation: str
+    produced_by: str | None = Field(
+        description="The provider that made the result (differs from `provider` after a fallback)."
+    )
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: int | None
+    input_size: int
+    input_mime: str
+    result_mime: str | None
+    result_size: int | None
+
+    @classmethod
+    def of(cls, row: Row[Any]) -> JobSummary:
+        return cls.model_validate(row._asdict())
+
+
+class JobPage(BaseModel):
+    jobs: list[JobSummary]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next (older) page; null on the last page."
+    )
+
+
+class JobDetail(JobSummary):
+    """Everything the job records, for the admin's job page."""
+
+    failure_details: str | None
+    degraded_reason: str | None
+    slot_version: int | None
+    deadline_at: datetime
+    attempts: list[dict[str, Any]] = Field(
+        description="Each provider call: provider, step, outcome, timings."
+    )
+    input_sha1: str
+    input_sha256: str
+    client_hash: str | None
+    client_hash_mismatch: bool
+    booth_metadata: dict[str, str]
+    result_expires_at: datetime | None
+    public_result_url: str | None = Field(
+        description="The public download link, while the result is kept (done, not expired)."
+    )
+    preview_url: str | None = Field(description="Its WebP preview, once made.")
+
+    @classmethod
+    def of_row(cls, row: Row[Any], *, public_base_url: str, now: datetime) -> JobDetail:
+        values = row._asdict()
+        live = (
+            row.status == "done"
+            and row.result_key is not None
+            and (row.result_expires_at is None or row.result_expires_at > now)
+        )
+        link = f"{public_base_url}/public/results/{row.id}"
+        values["public_result_url"] = link if live else None
+        values["preview_url"] = f"{link}/preview.webp" if live and row.preview_key else None
+        return cls.model_validate(values)

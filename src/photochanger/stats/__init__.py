@@ -1,0 +1,1 @@
+"""Statistics over the job log (SPEC §6.6)."""
