@@ -15,15 +15,23 @@ from photochanger.models import MediaObject
 from photochanger.models.base import utcnow
 from support import assert_error, configure_slot, insert_jobs, job_row
 
-NOW = utcnow()
+CLOCK = {"now": utcnow()}
+
+
+@pytest.fixture(autouse=True)
+def now() -> datetime:
+    """The moment each test's jobs are placed around: taken per test, since the
+    windows are measured from the server's own clock when it answers."""
+    CLOCK["now"] = utcnow()
+    return CLOCK["now"]
 
 
 def ago(minutes: float) -> datetime:
-    return NOW - timedelta(minutes=minutes)
+    return CLOCK["now"] - timedelta(minutes=minutes)
 
 
 @pytest.fixture
-async def jobs(factory: SessionFactory) -> None:
+async def jobs(factory: SessionFactory, now: datetime) -> None:
     """slot-001: eight jobs in the last hour of every outcome, two just before it
     and an old interrupted one; slot-002: booth jobs only hours ago, and two admin
     test runs now; slot-003: inactive, one success; the rest: nothing."""
@@ -76,7 +84,7 @@ async def jobs(factory: SessionFactory) -> None:
                     "key": "r/2",
                     "size": 1000,
                     "mime": "image/jpeg",
-                    "cleaned_at": NOW,
+                    "cleaned_at": CLOCK["now"],
                 },
             ],
         )
