@@ -40,7 +40,7 @@ fmt: install-dev
 	$(BIN)/ruff format src tests bench
 
 test: lint
-	scripts/with-postgres.sh $(BIN)/pytest -q
+	scripts/with-postgres.sh $(BIN)/pytest -q -n 2
 
 bench: install-dev
 	$(BIN)/python bench/local_model.py

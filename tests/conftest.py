@@ -39,7 +39,8 @@ from support import ADMIN_PASSWORD, ADMIN_USERNAME, INGEST_PASSWORD
 pytest_plugins = ["fakes.turbotext_bench"]
 
 PG_URL = os.environ.get("PHOTOCHANGER_TEST_PG_URL")
-TEMPLATE_DB = "photochanger_template"
+# One template per pytest-xdist worker: two workers must not drop each other's.
+TEMPLATE_DB = "photochanger_template_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 BACKENDS = ["sqlite", "postgresql"]
 
