@@ -3,18 +3,20 @@
 -- up, so no two requests carry the same photo (the same photo sent again would be
 -- answered from the first one's result, SPEC 3.5, not ingested).
 --
---   wrk -t1 -c8 -d10s --timeout 30s -s bench/multipart.lua URL -- BODY_FILE STAMP_OFFSET CONTENT_TYPE
+--   wrk -t1 -c8 -d10s --timeout 30s -s bench/multipart.lua URL -- BODY_FILE STAMP_OFFSET CONTENT_TYPE [FIRST]
 --
 -- BODY_FILE holds the complete body (password field + fileToUpload part), built by
 -- bench/ingest.py; STAMP_OFFSET is the 0-based offset of the stamp's digits in it;
 -- CONTENT_TYPE carries the boundary. `done` prints one JSON line (prefixed with
--- BENCH_JSON) that bench/ingest.py parses.
+-- BENCH_JSON) that bench/ingest.py parses. FIRST (default 0) is where the stamps
+-- start, so that several runs against one server send different photos.
 
 local prefix, suffix
 local counter = 0
 
 function init(args)
    local path, offset, content_type = args[1], tonumber(args[2]), args[3]
+   counter = tonumber(args[4] or "0")
    local handle = assert(io.open(path, "rb"))
    local body = handle:read("*a")
    handle:close()

@@ -38,6 +38,7 @@ from photochanger.jobs.recovery import close_interrupted_jobs
 from photochanger.media.endpoints import router as media_router
 from photochanger.media.preview import PreviewMaker
 from photochanger.media.store import LocalMediaStore
+from photochanger.memory import ByteBudget
 from photochanger.middleware import RequestIdMiddleware
 from photochanger.providers.endpoints import router as providers_router
 from photochanger.providers.registry import build_registry
@@ -93,6 +94,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
             previews=previews,
             ingest=IngestService(database=database, store=store, registry=registry, config=config),
             auth=AuthService(database, await resolve_jwt_secret(database, config)),
+            photo_memory=ByteBudget(config.photo_memory_mb * 1024 * 1024),
         )
         app.state.gallery = GalleryService(database)
         periodic_cleanup = None

@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     )
     spool_dir: Path | None = Field(
         default=None,
-        description="Where uploads past 256 KiB are spooled while streaming (default "
-        "`<data_dir>/spool`).",
+        description="Where uploads that do not stay in memory are spooled while streaming "
+        "(default `<data_dir>/spool`).",
     )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
@@ -65,6 +65,14 @@ class Settings(BaseSettings):
         "`interrupted` when it starts again.",
     )
     log_level: str = Field(default="INFO", description="Python log level name.")
+    photo_memory_mb: int = Field(
+        default=16,
+        ge=0,
+        le=4096,
+        description="Megabytes of uploaded photos kept in memory at once, all requests "
+        "together: an upload up to 4 MiB stays in memory while this has room, the rest "
+        "stream through temp files in the spool directory.",
+    )
     local_workers: int = Field(
         default=2, ge=1, le=64, description="Threads for CPU work of the `local` provider."
     )

@@ -14,6 +14,7 @@ from photochanger.db import Database, SessionFactory
 from photochanger.ingest.service import IngestService
 from photochanger.media.preview import PreviewMaker
 from photochanger.media.store import LocalMediaStore
+from photochanger.memory import ByteBudget
 from photochanger.providers.registry import ProviderRegistry
 
 
@@ -28,9 +29,13 @@ class Services:
     previews: PreviewMaker
     ingest: IngestService
     auth: AuthService
+    photo_memory: ByteBudget
+    """Bytes of uploaded photos kept in memory, all requests together."""
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """`async` although it awaits nothing, like every dependency here: FastAPI
+    runs a plain `def` dependency on a worker thread, a thread hop per request."""
     services: Services = request.app.state.services
     return services
 

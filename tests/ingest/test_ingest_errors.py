@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from photochanger.config import Settings
 from photochanger.db import Database, SessionFactory, create_engine
 from photochanger.ingest.service import IngestService
+from photochanger.ingest.upload import BUDGETED_MEMORY_BYTES
 from photochanger.models import Job
 from support import (
     assert_error,
@@ -21,6 +22,7 @@ from support import (
     echo,
     make_image,
     multipart_body,
+    noise_jpeg,
     put_setting,
     tmp_file_count,
 )
@@ -257,9 +259,9 @@ async def test_provider_hanging_past_the_window(
 ) -> None:
     await put_setting(factory, "sync_response_seconds", 10)
     await configure_slot(factory, "slot-001", **echo(delay_seconds=600))
-    big = make_image("PNG", (900, 900))  # spooled to disk: its temp file must go
-    assert len(big) > 256 * 1024
-    response = await post(client, files={"fileToUpload": ("a.png", big, "image/png")})
+    big = noise_jpeg(5 * 1024 * 1024)  # past what stays in memory: its temp file must go
+    assert len(big) > BUDGETED_MEMORY_BYTES
+    response = await post(client, files={"fileToUpload": ("a.jpg", big, "image/jpeg")})
     assert_error(response, 504, "provider_timeout")
     async with factory() as session:
         job = (await session.scalars(select(Job))).one()
@@ -293,7 +295,8 @@ async def test_database_unavailable_is_503(
 async def test_errors_leave_no_temp_files_and_no_pending_jobs(
     client: httpx.AsyncClient, factory: SessionFactory, config: Settings
 ) -> None:
-    big = make_image("PNG", (900, 900))
+    big = noise_jpeg(5 * 1024 * 1024)  # goes through a temp file
+    assert len(big) > BUDGETED_MEMORY_BYTES
     await post(
         client, data=booth_fields(password="no"), files={"fileToUpload": ("a", big, "image/png")}
     )

@@ -148,13 +148,13 @@ async def test_an_upload_slower_than_the_window_is_cut_off(
     live_server: LiveServer, factory: SessionFactory, config: Settings
 ) -> None:
     await put_setting(factory, "sync_response_seconds", 10)
-    photo = noise_jpeg(2 * MB)
+    photo = noise_jpeg(10 * MB)
     body, content_type = multipart_body(
         booth_fields(), {"fileToUpload": ("a.jpg", photo, "image/jpeg")}
     )
 
     def trickle() -> Iterator[bytes]:
-        yield body[: len(body) // 2]  # spooled to disk by now
+        yield body[: len(body) // 2]  # past 4 MiB: spooled to disk by now
         time.sleep(11)  # then the booth stalls past the window
 
     status, _, answer = raw_http_request(

@@ -7,7 +7,6 @@ import io
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import select
 
@@ -119,7 +118,7 @@ async def test_webp_in_webp_out(client: httpx.AsyncClient) -> None:
 
 
 async def test_result_and_preview_are_stored_with_media_rows(
-    client: httpx.AsyncClient, factory: SessionFactory, app: FastAPI
+    client: httpx.AsyncClient, factory: SessionFactory
 ) -> None:
     response = await client.post(
         "/api/ingest/slot-001",
@@ -128,17 +127,23 @@ async def test_result_and_preview_are_stored_with_media_rows(
     )
     assert response.status_code == 200
     job_id = response.headers["x-job-id"]
-    await app.state.services.previews.drain()
     download = await client.get(f"/public/results/{job_id}")
     assert download.status_code == 200
     assert download.content == response.content
     assert "attachment" in download.headers["content-disposition"]
     async with factory() as session:
+        kinds = await session.scalars(select(MediaObject.kind).where(MediaObject.job_id == job_id))
+        assert list(kinds) == ["result"]  # no preview before a gallery asks for one
+    preview = await client.get(f"/public/results/{job_id}/preview.webp")
+    assert preview.status_code == 200
+    again = await client.get(f"/public/results/{job_id}/preview.webp")
+    assert again.content == preview.content
+    async with factory() as session:
         rows = (
             await session.scalars(select(MediaObject).where(MediaObject.job_id == job_id))
         ).all()
         kinds = {row.kind: row for row in rows}
-        assert set(kinds) == {"result", "preview"}
+        assert sorted(row.kind for row in rows) == ["preview", "result"]
         assert kinds["result"].size == len(response.content)
         assert kinds["preview"].mime == "image/webp"
         assert kinds["result"].expires_at is not None

@@ -93,7 +93,8 @@ async def test_links_only_while_the_result_is_kept(
     assert live["public_result_url"] == f"{base}/job-live"
     assert live["preview_url"] == f"{base}/job-live/preview.webp"
     assert no_preview["public_result_url"] == f"{base}/job-no-preview"
-    assert no_preview["preview_url"] is None
+    # Not made yet: the link makes it on its first request.
+    assert no_preview["preview_url"] == f"{base}/job-no-preview/preview.webp"
     assert (expired["public_result_url"], expired["preview_url"]) == (None, None)
     assert expired["result_expires_at"] is not None
     assert (failed["status"], failed["failure_reason"]) == ("failed", "provider_error")

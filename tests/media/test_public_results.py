@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 from datetime import timedelta
 
 import httpx
-from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import select, update
 
@@ -110,11 +110,10 @@ async def test_result_whose_file_was_cleaned_is_410(
 
 
 async def test_the_preview_is_a_small_webp_with_the_same_link_rules(
-    client: httpx.AsyncClient, factory: SessionFactory, app: FastAPI
+    client: httpx.AsyncClient, factory: SessionFactory
 ) -> None:
     await configure_slot(factory, "slot-001", **echo())
     job_id = (await ingest(client)).headers["x-job-id"]
-    await app.state.services.previews.drain()
     response = await client.get(f"/public/results/{job_id}/preview.webp")
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/webp"
@@ -130,3 +129,43 @@ async def test_the_preview_is_a_small_webp_with_the_same_link_rules(
     expired = await client.get(f"/public/results/{job_id}/preview.webp")
     assert expired.status_code == 410
     assert expired.json()["failure_reason"] == "result_expired"
+
+
+async def test_concurrent_first_requests_share_one_preview(
+    client: httpx.AsyncClient, factory: SessionFactory
+) -> None:
+    await configure_slot(factory, "slot-001", **echo())
+    job_id = (await ingest(client)).headers["x-job-id"]
+    answers = await asyncio.gather(
+        *(client.get(f"/public/results/{job_id}/preview.webp") for _ in range(4))
+    )
+    assert [answer.status_code for answer in answers] == [200] * 4
+    assert len({answer.content for answer in answers}) == 1
+    async with factory() as session:
+        previews = (
+            await session.scalars(
+                select(MediaObject).where(
+                    MediaObject.job_id == job_id, MediaObject.kind == "preview"
+                )
+            )
+        ).all()
+        job = await session.get(Job, job_id)
+    assert len(previews) == 1
+    assert job is not None
+    assert job.preview_key == previews[0].key
+    assert previews[0].expires_at == job.result_expires_at
+
+
+async def test_a_result_gone_from_the_store_has_no_preview(
+    client: httpx.AsyncClient, factory: SessionFactory, config: Settings
+) -> None:
+    await configure_slot(factory, "slot-001", **echo())
+    job_id = (await ingest(client)).headers["x-job-id"]
+    async with factory() as session:
+        job = await session.get(Job, job_id)
+    assert job is not None
+    assert job.result_key
+    (config.resolved_media_root / job.result_key).unlink()
+    response = await client.get(f"/public/results/{job_id}/preview.webp")
+    assert response.status_code == 410
+    assert response.json()["failure_reason"] == "result_expired"

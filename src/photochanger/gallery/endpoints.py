@@ -27,7 +27,7 @@ from photochanger.models.base import utcnow
 router = APIRouter(tags=["gallery"])
 
 
-def get_gallery(request: Request) -> GalleryService:
+async def get_gallery(request: Request) -> GalleryService:
     gallery: GalleryService = request.app.state.gallery
     return gallery
 

@@ -26,7 +26,7 @@ class GalleryRepository:
         not the guests' photos). One indexed query per slot (`ix_job_slot_started`)
         instead of a window over every result of the retention period."""
         query = (
-            select(Job.id, Job.finished_at, Job.result_expires_at, Job.preview_key)
+            select(Job.id, Job.finished_at, Job.result_expires_at)
             .where(
                 Job.slot_id == slot_id,
                 Job.status == "done",

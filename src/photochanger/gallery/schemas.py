@@ -23,7 +23,7 @@ class ShareState(BaseModel):
 class GalleryResult(BaseModel):
     job_id: str
     result_url: str = Field(description="Download link of the result (`/public/results/{id}`).")
-    preview_url: str | None = Field(description="Small WebP preview; null until it is made.")
+    preview_url: str = Field(description="Small WebP preview, made on its first request.")
     finished_at: datetime | None
     expires_at: datetime | None
 

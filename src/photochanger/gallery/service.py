@@ -147,7 +147,7 @@ def _content(connection: Connection) -> list[GallerySlot]:
             GalleryResult(
                 job_id=row.id,
                 result_url=f"/public/results/{row.id}",
-                preview_url=f"/public/results/{row.id}/preview.webp" if row.preview_key else None,
+                preview_url=f"/public/results/{row.id}/preview.webp",
                 finished_at=row.finished_at,
                 expires_at=row.result_expires_at,
             )

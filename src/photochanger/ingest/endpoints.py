@@ -100,10 +100,10 @@ async def receive_and_run(
     prepare: Callable[[IngestForm], Awaitable[SlotOverride]] | None = None,
 ) -> IngestResult:
     """The one door-independent path of an upload: stream-parse the body under
-    the sync window, run `IngestService.run`, log the outcome, schedule the
-    preview. The booth's ingest uses it as is; the admin's test run names its
-    own file field and turns its form into a `SlotOverride` with `prepare`
-    (which also means no ingest password)."""
+    the sync window, run `IngestService.run`, log the outcome. The booth's
+    ingest uses it as is; the admin's test run names its own file field and
+    turns its form into a `SlotOverride` with `prepare` (which also means no
+    ingest password)."""
     arrival = Arrival.now()
     ingest = services.ingest
     snapshot = await ingest.snapshot(slot_id)
@@ -121,6 +121,7 @@ async def receive_and_run(
                     spool_dir=services.config.resolved_spool_dir,
                     file_field=file_field,
                     long_fields=long_fields,
+                    budget=services.photo_memory,
                 )
         except TimeoutError:
             raise ProviderTimedOut("the upload did not finish within the sync window") from None
@@ -152,15 +153,6 @@ async def receive_and_run(
         deduplicated=result.deduplicated,
         source=source,
     )
-    if not result.deduplicated:  # the original job has its own preview
-        services.previews.schedule(
-            job_id=result.job_id,
-            slot_id=result.slot_id,
-            started_at=result.started_at,
-            result_key=result.result_key,
-            expires_at=result.expires_at,
-            data=result.data,
-        )
     return result
 
 

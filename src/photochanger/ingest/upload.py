@@ -20,13 +20,18 @@ from python_multipart.multipart import MultipartParser, MultipartState, parse_op
 
 from photochanger.errors import InvalidRequest, PayloadTooLarge
 from photochanger.ingest.media_type import SNIFF_BYTES, sniff_image_mime
+from photochanger.memory import ByteBudget
 
 FILE_FIELD = "fileToUpload"
 PASSWORD_FIELD = "password"  # noqa: S105 - a field name
 HASH_FIELD = "hash"
 
 SPOOL_MEMORY_BYTES = 256 * 1024
-"""Uploads up to this size stay in memory; larger ones go to a temp file."""
+"""Without a memory budget, uploads up to this size stay in memory; larger ones go
+to a temp file."""
+BUDGETED_MEMORY_BYTES = 4 * 1024 * 1024
+"""With a budget (the server's), an upload up to this size stays in memory while
+the budget has room for it."""
 MULTIPART_OVERHEAD_BYTES = 256 * 1024
 """Body bytes allowed beyond the file limit for boundaries and text fields."""
 MAX_TEXT_FIELD_BYTES = 1024
@@ -36,15 +41,25 @@ MAX_TEXT_FIELDS = 32
 
 @dataclass
 class SpooledFile:
-    """The photo as it arrived: in memory while small, then in a temp file."""
+    """The photo as it arrived: in memory while small, then in a temp file.
+
+    With a `budget`, the bytes kept in memory are reserved from it, chunk by
+    chunk, and given back by `discard()`; when it has no room the photo goes to
+    disk at once."""
 
     spool_dir: Path
+    budget: ByteBudget | None = None
+    memory_limit: int = BUDGETED_MEMORY_BYTES
+    """With a budget: the most of this photo kept in memory (0 when the request's
+    length already says it will not fit, so none of it is buffered first)."""
     size: int = 0
     head: bytes = b""
     sha1: hashlib._Hash = field(default_factory=lambda: hashlib.sha1(usedforsecurity=False))
     sha256: hashlib._Hash = field(default_factory=hashlib.sha256)
     buffer: bytearray | None = field(default_factory=bytearray)
     path: Path | None = None
+    _data: bytes | None = None
+    _reserved: int = 0
     _file: IO[bytes] | None = None
 
     def write(self, chunk: bytes) -> None:
@@ -54,36 +69,61 @@ class SpooledFile:
         self.sha1.update(chunk)
         self.sha256.update(chunk)
         if self.buffer is not None:
-            self.buffer += chunk
-            if len(self.buffer) <= SPOOL_MEMORY_BYTES:
+            if self._keep_in_memory(len(chunk)):
+                self.buffer += chunk
                 return
-            chunk, self.buffer = bytes(self.buffer), None
             self.path = self.spool_dir / f"upload-{secrets.token_hex(12)}"
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             self._file = os.fdopen(fd, "wb")
+            self._file.write(self.buffer)  # no copy of what was held
+            self.buffer = None
+            self._give_back()
         assert self._file is not None
         self._file.write(chunk)
+
+    def _keep_in_memory(self, more: int) -> bool:
+        assert self.buffer is not None
+        if self.budget is None:
+            return len(self.buffer) + more <= SPOOL_MEMORY_BYTES
+        if len(self.buffer) + more > self.memory_limit or not self.budget.take(more):
+            return False
+        self._reserved += more
+        return True
+
+    def _give_back(self) -> None:
+        if self.budget is not None and self._reserved:
+            self.budget.release(self._reserved)
+        self._reserved = 0
 
     def finish(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
+        if self.buffer is not None:
+            # One copy, here, rather than one for every reader of `data`.
+            self._data, self.buffer = bytes(self.buffer), None
 
     @property
     def data(self) -> bytes | None:
-        return bytes(self.buffer) if self.buffer is not None else None
+        """The photo's bytes when it stayed in memory (after `finish()`)."""
+        return self._data
 
     @property
     def mime(self) -> str | None:
         return sniff_image_mime(self.head)
 
     def discard(self) -> None:
-        """Remove the temp file, if any; safe to call more than once."""
-        self.finish()
+        """Remove the temp file, if any, and give back the memory; safe to call
+        more than once."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
         if self.path is not None:
             self.path.unlink(missing_ok=True)
             self.path = None
         self.buffer = None
+        self._data = None
+        self._give_back()
 
 
 @dataclass
@@ -110,8 +150,10 @@ class _FormBuilder:
         declared_length: int | None,
         file_field: str,
         long_fields: Mapping[str, int],
+        budget: ByteBudget | None,
     ) -> None:
         self.form = IngestForm(file_field=file_field)
+        self._budget = budget
         self._long_fields = long_fields
         self._file_limit = file_limit
         self._spool_dir = spool_dir
@@ -141,7 +183,12 @@ class _FormBuilder:
         _, params = parse_options_header(self._headers.get(b"content-disposition"))
         self._name = params.get(b"name", b"").decode("utf-8", "replace")
         if self._name == self.form.file_field and self.form.file is None:
-            self.form.file = SpooledFile(self._spool_dir)
+            memory_limit = BUDGETED_MEMORY_BYTES
+            if self._declared_length and self._declared_length > (
+                BUDGETED_MEMORY_BYTES + MULTIPART_OVERHEAD_BYTES
+            ):
+                memory_limit = 0
+            self.form.file = SpooledFile(self._spool_dir, self._budget, memory_limit)
             content_type = self._headers.get(b"content-type", b"").decode("latin-1")
             self.form.file_content_type = content_type[:100] or None
             filename = params.get(b"filename", b"").decode("utf-8", "replace")
@@ -220,20 +267,24 @@ async def parse_ingest_form(
     spool_dir: Path,
     file_field: str = FILE_FIELD,
     long_fields: Mapping[str, int] | None = None,
+    budget: ByteBudget | None = None,
 ) -> IngestForm:
     """Read the whole multipart body into an `IngestForm`.
 
     The image arrives in the part named `file_field` (the booth's `fileToUpload`,
     the test run's `test_image`, a template's `file`); `long_fields` names text
     fields kept whole up to their byte limit (they must fit the body's overhead
-    allowance). Raises `InvalidRequest` for a body that is not well-formed
-    multipart and `PayloadTooLarge` as soon as the photo (or the body) passes its
-    limit. On any error the spooled file is removed before the error leaves this
-    function.
+    allowance); `budget` lets a photo stay in memory up to 4 MiB while it has
+    room (else past 256 KiB it goes to a temp file). Raises `InvalidRequest`
+    for a body that is not well-formed multipart and `PayloadTooLarge` as soon as
+    the photo (or the body) passes its limit. On any error the spooled file is
+    removed (and its memory given back) before the error leaves this function.
     """
     boundary = boundary_of(content_type)
     check_declared_length(declared_length, file_limit)
-    builder = _FormBuilder(file_limit, spool_dir, declared_length, file_field, long_fields or {})
+    builder = _FormBuilder(
+        file_limit, spool_dir, declared_length, file_field, long_fields or {}, budget
+    )
     parser = MultipartParser(
         boundary,
         {

@@ -28,7 +28,7 @@ router = APIRouter(tags=["jobs"])
 MAX_PAGE = 500
 
 
-def job_filter(
+async def job_filter(
     slot_id: Annotated[str | None, Query(pattern=r"^slot-\d{3}$")] = None,
     status: JobStatus | None = None,
     source: JobSource | None = None,

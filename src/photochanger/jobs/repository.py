@@ -11,7 +11,6 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Row,
-    and_,
     bindparam,
     func,
     insert,
@@ -39,22 +38,22 @@ _COUNT_LIVE_PENDING = select(
     Job.deadline_at > bindparam("b_now"),
     or_(Job.slot_id == bindparam("b_slot_id"), Job.provider == bindparam("b_provider")),
 )
-_FIND_ORIGINAL = (
+_SAME_PHOTO = (
+    # Only the columns of `ix_job_dedupe`: given also source and status, SQLite's
+    # planner preferred `ix_job_slot_outcome` and read every job of the slot in
+    # the window (0.7 ms a request under load, measured).
     select(Job.__table__)
     .where(
         Job.slot_id == bindparam("b_slot_id"),
         Job.input_sha256 == bindparam("b_sha256"),
-        Job.slot_version == bindparam("b_slot_version"),
         Job.started_at >= bindparam("b_since"),
-        Job.source == "ingest",
-        or_(
-            and_(Job.status == PENDING, Job.deadline_at > bindparam("b_now")),
-            and_(Job.status == "done", Job.result_expires_at > bindparam("b_now")),
-        ),
     )
     .order_by(Job.started_at.desc())
-    .limit(1)
+    .limit(bindparam("b_limit"))
 )
+SAME_PHOTO_CANDIDATES = 20
+"""Jobs of one photo on one slot looked at: a re-send is answered by its original,
+so more than a few are rare (each needs the previous one to have failed)."""
 _FINISH = update(Job).where(Job.id == bindparam("b_job_id"), Job.status == PENDING)
 _SET_PREVIEW = update(Job).where(Job.id == bindparam("b_job_id"))
 
@@ -79,12 +78,18 @@ class JobRepository:
         input_sha256, started_at)."""
         parameters = {
             "b_slot_id": slot_id,
-            "b_slot_version": slot_version,
             "b_sha256": sha256,
             "b_since": since,
-            "b_now": now,
+            "b_limit": SAME_PHOTO_CANDIDATES,
         }
-        return self.connection.execute(_FIND_ORIGINAL, parameters).first()
+        for row in self.connection.execute(_SAME_PHOTO, parameters):
+            if row.source != "ingest" or row.slot_version != slot_version:
+                continue
+            if row.status == PENDING and row.deadline_at > now:
+                return row
+            if row.status == "done" and row.result_expires_at > now:
+                return row
+        return None
 
     def count_live_pending(self, *, now: datetime, slot_id: str, provider: str) -> tuple[int, int]:
         """Pending jobs still inside their window, of this slot and of this provider:

@@ -64,7 +64,9 @@ class JobDetail(JobSummary):
     public_result_url: str | None = Field(
         description="The public download link, while the result is kept (done, not expired)."
     )
-    preview_url: str | None = Field(description="Its WebP preview, once made.")
+    preview_url: str | None = Field(
+        description="Its WebP preview (made on the first request), while the result is kept."
+    )
 
     @classmethod
     def of_row(cls, row: Row[Any], *, public_base_url: str, now: datetime) -> JobDetail:
@@ -76,5 +78,5 @@ class JobDetail(JobSummary):
         )
         link = f"{public_base_url}/public/results/{row.id}"
         values["public_result_url"] = link if live else None
-        values["preview_url"] = f"{link}/preview.webp" if live and row.preview_key else None
+        values["preview_url"] = f"{link}/preview.webp" if live else None
         return cls.model_validate(values)

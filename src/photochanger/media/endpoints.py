@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import APIRouter
 from sqlalchemy import Connection, Row
 from starlette.responses import Response, StreamingResponse
 
 from photochanger.dependencies import ServicesDep
-from photochanger.errors import ResultExpired, ResultNotFound
+from photochanger.errors import InternalError, ResultExpired, ResultNotFound
 from photochanger.ingest.media_type import EXTENSIONS
 from photochanger.jobs.repository import JobRepository
 from photochanger.media.provider_media import read_provider_media
@@ -15,35 +16,39 @@ from photochanger.media.repository import MediaRepository
 from photochanger.models.base import utcnow
 
 router = APIRouter(tags=["public"])
+log = structlog.get_logger("photochanger.media")
 
 
 @router.get(
     "/public/results/{job_id}/preview.webp",
     responses={
         200: {"description": "The result's small WebP preview.", "content": {"image/webp": {}}},
-        404: {"description": "`result_not_found`: unknown job, not done, or no preview yet"},
+        404: {"description": "`result_not_found`: unknown job, or not done"},
         410: {"description": "`result_expired`: past `result_expires_at`"},
+        500: {"description": "`internal_error`: the result cannot be read as an image"},
     },
     response_class=StreamingResponse,
 )
 async def public_preview(job_id: str, services: ServicesDep) -> StreamingResponse:
-    """The WebP preview of a done job's result, for galleries: the same link
-    rules as the result (the job id is the capability; 410 after expiry). A
-    preview is made just after the answer, so it can be missing for a moment."""
-
-    def look_up(connection: Connection) -> Row[Any]:
-        job = JobRepository(connection).get(job_id)
-        if job is None or job.status != "done" or job.preview_key is None:
-            raise ResultNotFound("no such preview")
-        return job
-
-    job = await services.database.read(look_up)
+    """The WebP preview of a done job's result (at most 512 px), for galleries:
+    the same link rules as the result (the job id is the capability; 410 after
+    expiry). It is made on the first request and kept until the result expires."""
+    job = await services.database.read(lambda connection: JobRepository(connection).get(job_id))
+    if job is None or job.status != "done" or job.result_key is None:
+        raise ResultNotFound("no such preview")
     if job.result_expires_at is not None and job.result_expires_at <= utcnow():
         raise ResultExpired("this result has expired")
-    if not await services.store.exists(job.preview_key):
-        raise ResultExpired("this preview is no longer stored")
+    if not await services.store.exists(job.result_key):
+        raise ResultExpired("this result is no longer stored")
+    try:
+        key = await services.previews.key_for(job)
+    except FileNotFoundError:
+        raise ResultExpired("this result is no longer stored") from None
+    except Exception:
+        log.exception("preview_failed", job_id=job.id)
+        raise InternalError("the preview could not be made") from None
     return StreamingResponse(
-        services.store.stream(job.preview_key),
+        services.store.stream(key),
         media_type="image/webp",
         headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )

@@ -1,16 +1,16 @@
-"""Small WebP previews for galleries, made after the booth has its answer."""
+"""Small WebP previews for galleries, made on a gallery's first request."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import structlog
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row
+from sqlalchemy.exc import IntegrityError
 
 from photochanger.db import Database
 from photochanger.jobs.repository import JobRepository
@@ -19,24 +19,22 @@ from photochanger.media.preview_render import lower_priority, render_preview
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
 
-MAX_QUEUED = 64
-"""Previews waiting beyond this are skipped (logged): under a burst the booth's
-answers come first, and a gallery can make a missing preview later."""
-
-log = structlog.get_logger("photochanger.media")
-
 
 class PreviewMaker:
-    """Renders previews in one separate process at idle priority: the rendering
-    never takes CPU from an answer the booth is waiting for (measured: in the
-    same process it halved ingest throughput), and never holds decoded images
-    in the server's memory."""
+    """Makes a result's preview the first time a gallery asks for it, in one
+    separate process at idle priority, and keeps it with a `media_object` row.
+
+    Nothing is rendered on the ingest's path: a busy booth's answers never pay
+    for thumbnails nobody looks at (measured: rendering beside every answer cost
+    a tenth of the ingest's throughput, and under a burst most were skipped).
+    The process never takes CPU from an answer a booth waits for, and decoded
+    images never sit in the server's memory."""
 
     def __init__(self, store: MediaStore, database: Database) -> None:
         self._store = store
         self._database = database
         self._pool: ProcessPoolExecutor | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._making: dict[str, asyncio.Future[str]] = {}
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -47,60 +45,48 @@ class PreviewMaker:
             self._pool = ProcessPoolExecutor(1, mp_context=context, initializer=lower_priority)
         return self._pool
 
-    def schedule(self, **job: Any) -> None:
-        if len(self._tasks) >= MAX_QUEUED:
-            log.warning("preview_skipped", job_id=job.get("job_id"), queued=len(self._tasks))
-            return
-        task = asyncio.create_task(self.make(**job))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def drain(self, wait_seconds: float = 10.0) -> None:
-        """Let scheduled previews finish (tests); cancel what is left."""
-        if self._tasks:
-            _, pending = await asyncio.wait(set(self._tasks), timeout=wait_seconds)
-            for task in pending:
-                task.cancel()
-
     async def close(self) -> None:
-        await self.drain()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
-    async def make(
-        self,
-        *,
-        job_id: str,
-        slot_id: str,
-        started_at: datetime,
-        result_key: str,
-        expires_at: datetime | None,
-        data: bytes | None = None,
-    ) -> None:
-        try:
-            source: bytes | str | None = data
-            if source is None:
-                path: Path | None = self._store.local_path(result_key)
-                source = str(path) if path else await self._store.read(result_key)
-            loop = asyncio.get_running_loop()
-            webp = await loop.run_in_executor(self._executor(), render_preview, source)
-            key = preview_key(job_id, started_at)
-            size = await self._store.put_bytes(key, webp)
+    async def key_for(self, job: Row[Any]) -> str:
+        """The stored preview of a done job with a live result: the one already
+        made, or one made now. Requests for the same job share one rendering."""
+        if job.preview_key is not None and await self._store.exists(job.preview_key):
+            return str(job.preview_key)
+        making = self._making.get(job.id)
+        if making is None:
+            making = asyncio.ensure_future(self._make(job))
+            self._making[job.id] = making
+            making.add_done_callback(lambda _: self._making.pop(job.id, None))
+        # A caller that gives up does not cancel the rendering others wait for.
+        return await asyncio.shield(making)
 
-            def record(connection: Connection) -> None:
-                MediaRepository(connection).add(
-                    kind="preview",
-                    key=key,
-                    size=size,
-                    mime="image/webp",
-                    job_id=job_id,
-                    slot_id=slot_id,
-                    expires_at=expires_at,
-                )
-                JobRepository(connection).set_preview(job_id, key)
+    async def _make(self, job: Row[Any]) -> str:
+        path: Path | None = self._store.local_path(job.result_key)
+        source: bytes | str = str(path) if path else await self._store.read(job.result_key)
+        loop = asyncio.get_running_loop()
+        webp = await loop.run_in_executor(self._executor(), render_preview, source)
+        key = preview_key(job.id, job.started_at)
+        size = await self._store.put_bytes(key, webp)
 
+        def record(connection: Connection) -> None:
+            current = JobRepository(connection).get(job.id)
+            if current is None or current.preview_key == key:
+                return  # gone, or recorded by another replica meanwhile
+            MediaRepository(connection).add(
+                kind="preview",
+                key=key,
+                size=size,
+                mime="image/webp",
+                job_id=job.id,
+                slot_id=job.slot_id,
+                expires_at=job.result_expires_at,
+            )
+            JobRepository(connection).set_preview(job.id, key)
+
+        # Another replica may have recorded the same key first: the file is the same.
+        with contextlib.suppress(IntegrityError):
             await self._database.write(record)
-        except Exception as exc:
-            # A missing preview costs a gallery thumbnail, never the booth's answer.
-            log.warning("preview_failed", job_id=job_id, error=type(exc).__name__)
+        return key

@@ -45,7 +45,7 @@ SLOT_PAYLOAD_LIMIT_BYTES = 192 * 1024
 overhead allowance beyond the file limit."""
 
 
-def get_slot_service(services: ServicesDep) -> SlotService:
+async def get_slot_service(services: ServicesDep) -> SlotService:
     return SlotService(services.database, services.registry, services.config)
 
 

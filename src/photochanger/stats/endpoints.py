@@ -40,11 +40,11 @@ class Window:
     minutes: int
 
 
-def window(window_minutes: WindowMinutes = 60, source: Source = "ingest") -> Window:
+async def window(window_minutes: WindowMinutes = 60, source: Source = "ingest") -> Window:
     return Window(source, window_minutes)
 
 
-def stats_service(services: ServicesDep) -> StatsService:
+async def stats_service(services: ServicesDep) -> StatsService:
     return StatsService(services.database)
 
 

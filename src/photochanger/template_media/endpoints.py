@@ -37,7 +37,7 @@ router = APIRouter(tags=["template media"])
 UPLOAD_LIMIT_BYTES = GLOBAL_UPLOAD_CAP_MB * 1024 * 1024
 
 
-def get_template_media_service(services: ServicesDep) -> TemplateMediaService:
+async def get_template_media_service(services: ServicesDep) -> TemplateMediaService:
     return TemplateMediaService(services.database, services.store)
 
 
