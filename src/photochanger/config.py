@@ -74,7 +74,7 @@ class Settings(BaseSettings):
         "stream through temp files in the spool directory.",
     )
     local_workers: int = Field(
-        default=2, ge=1, le=64, description="Threads for CPU work of the `local` provider."
+        default=2, ge=1, le=64, description="Worker processes for the `local` provider's images."
     )
     gemini_api_key: SecretStr | None = Field(
         default=None, description="Google Gemini API key; the settings page's key wins."

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from photochanger.media.keys import preview_key
 from photochanger.media.preview_render import lower_priority, render_preview
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
+from photochanger.workers import forkserver_context
 
 
 class PreviewMaker:
@@ -39,10 +39,10 @@ class PreviewMaker:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # forkserver: workers start from a small clean process, not a fork
-            # of this one with its threads, database connections and models.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["photochanger.media.preview_render"])
-            self._pool = ProcessPoolExecutor(1, mp_context=context, initializer=lower_priority)
+            # of this one with its threads and database connections.
+            self._pool = ProcessPoolExecutor(
+                1, mp_context=forkserver_context(), initializer=lower_priority
+            )
         return self._pool
 
     async def close(self) -> None:

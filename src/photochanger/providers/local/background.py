@@ -25,19 +25,15 @@ about 0.4 s in all; 0.5 s at 24 MP — bench/local_model.py):
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import cv2
 import numpy
 import numpy.typing as npt
-from pydantic import Field
 
-from photochanger.providers.base import OperationSettings
 from photochanger.providers.local.backgrounds import new_background
 from photochanger.providers.local.compositing import composite, edge_correction
 from photochanger.providers.local.imaging import (
     FloatImage,
-    JpegQuality,
     RGBImage,
     decode,
     diagonal,
@@ -45,10 +41,7 @@ from photochanger.providers.local.imaging import (
     shrink,
 )
 from photochanger.providers.local.segmentation import PersonSegmenter, refine_mask
-
-Background = Literal["template", "studio", "color", "blur"]
-
-_HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
+from photochanger.providers.local.settings import BackgroundReplaceSettings
 
 # The working copy's size.
 _WORK_PIXELS = 1_000_000
@@ -63,76 +56,6 @@ _PERSON_FOUND = 0.5
 # Colour match never moves a channel by more than this factor.
 _MATCH_LIMIT = 0.05
 _LUMA = numpy.array([0.299, 0.587, 0.114], dtype=numpy.float32)
-
-
-class BackgroundReplaceSettings(OperationSettings):
-    """Settings of the `background_replace` operation."""
-
-    background: Background = Field(
-        default="studio",
-        title="Background",
-        description="template: the slot's template image with role 'background', scaled to "
-        "cover the photo and centred (never stretched; a slot without one gets the studio "
-        "backdrop); studio: a lit grey studio paper backdrop; color: a solid colour; "
-        "blur: the photo's own background, blurred.",
-    )
-    color: str = Field(
-        default="#2E5E8C",
-        pattern=_HEX_COLOUR,
-        title="Colour",
-        description="The background colour for 'color', as #RRGGBB.",
-    )
-    studio_color: str = Field(
-        default="#80848A",
-        pattern=_HEX_COLOUR,
-        title="Studio paper colour",
-        description="The paper colour of the studio backdrop, as #RRGGBB; the light and "
-        "vignette are added to it.",
-    )
-    blur_strength: float = Field(
-        default=0.5,
-        ge=0.05,
-        le=1.0,
-        allow_inf_nan=False,
-        title="Blur strength",
-        description="How blurred the background is for 'blur': 1 is a blur of 5 % of the "
-        "photo's diagonal, 0.5 (default) a strong portrait-lens look.",
-    )
-    edge_softness: float = Field(
-        default=1.0,
-        ge=0.0,
-        le=10.0,
-        allow_inf_nan=False,
-        title="Edge softness",
-        description="Feathering of the guests' outline, in pixels of a 1-megapixel photo "
-        "(scaled with the photo, so every size looks the same). 0 is the sharpest.",
-    )
-    refine_edges: bool = Field(
-        default=True,
-        title="Refine edges",
-        description="Snap the outline to the photo's own edges (hair, shoulders) and remove "
-        "the old background's colour from them. Off only to see the raw model.",
-    )
-    light_wrap: float = Field(
-        default=0.3,
-        ge=0.0,
-        le=1.0,
-        allow_inf_nan=False,
-        title="Light wrap",
-        description="How much of the new background's light spills onto the guests' "
-        "edges, so they sit in the scene instead of on top of it. 0 is off.",
-    )
-    color_match: float = Field(
-        default=0.3,
-        ge=0.0,
-        le=1.0,
-        allow_inf_nan=False,
-        title="Colour match",
-        description="Shift the guests' colour balance towards the new background's light, "
-        "by this share of the difference between old and new background (at most 5 % per "
-        "colour; brightness is kept). 0 is off.",
-    )
-    jpeg_quality: JpegQuality = 92
 
 
 def background_replace(

@@ -25,7 +25,7 @@ from photochanger.providers.local.imaging import (
 )
 
 if TYPE_CHECKING:
-    from photochanger.providers.local.background import BackgroundReplaceSettings
+    from photochanger.providers.local.settings import BackgroundReplaceSettings
 
 # The blur background: sigma at blur_strength 1, as a fraction of the diagonal.
 _BLUR_MAX = 0.05

@@ -21,7 +21,7 @@ from photochanger.providers.local.imaging import (
 )
 
 if TYPE_CHECKING:
-    from photochanger.providers.local.background import BackgroundReplaceSettings
+    from photochanger.providers.local.settings import BackgroundReplaceSettings
 
 # The full-resolution tile size.
 _TILE = 256

@@ -3,34 +3,45 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+import structlog
 
 from photochanger.providers.base import (
     JobContext,
     Operation,
-    OperationSettings,
     ProviderName,
     ProviderPermanentError,
     ProviderResult,
+    ProviderTransientError,
 )
-from photochanger.providers.local.background import (
+from photochanger.providers.local import calls
+from photochanger.providers.local.errors import UndecodableImage
+from photochanger.providers.local.settings import (
     BackgroundReplaceSettings,
-    background_replace,
+    EnhanceSettings,
+    StylizeSettings,
 )
-from photochanger.providers.local.enhance import EnhanceSettings, enhance
-from photochanger.providers.local.imaging import UndecodableImage
-from photochanger.providers.local.segmentation import PersonSegmenter
-from photochanger.providers.local.stylize import StylizeSettings, stylize
+from photochanger.workers import forkserver_context
 
 BACKGROUND_ROLE = "background"
 
+log = structlog.get_logger("photochanger.providers.local")
+
+_pools: dict[int, ProcessPoolExecutor] = {}
+"""One pool per process and size, shared by every app instance in it (the
+server has one; a test process builds many, and loads the model once)."""
+
 
 class LocalDriver:
-    """Runs its CPU work on a small dedicated thread pool, so the event loop never
-    blocks and a burst of photos cannot start more image jobs than there are
-    workers. The segmentation model is loaded once, at start-up, with a warm-up
-    call, and shared by the workers."""
+    """Runs its CPU work in worker processes (`PHOTOCHANGER_LOCAL_WORKERS`): the
+    event loop never waits on the GIL for an image operation, a burst of photos
+    cannot start more operations than there are workers, and the image
+    libraries and the segmentation model live in the workers, not in the
+    server process. Each worker loads the model once, with a warm-up call,
+    before the server starts answering."""
 
     name: ProviderName = ProviderName.local
     title: str = "Built-in (offline)"
@@ -49,43 +60,50 @@ class LocalDriver:
 
     def __init__(self, workers: int) -> None:
         self._workers = workers
-        self._pool: ThreadPoolExecutor | None = None
-        self._segmenter: PersonSegmenter | None = None
 
     async def start(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="local")
-        # One interpreter, shared under the pool's lock: a call costs ~5 ms per
-        # 256 px tile against ~0.4 s for the whole operation, and a second
-        # interpreter costs 13 MB of resident memory in every replica.
-        segmenter = PersonSegmenter(pool_size=1)
-        await asyncio.get_running_loop().run_in_executor(self._pool, segmenter.start)
-        self._segmenter = segmenter
+        pool = self._pool()
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            *(loop.run_in_executor(pool, calls.ready) for _ in range(self._workers))
+        )
 
     async def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-        if self._segmenter is not None:
-            self._segmenter.close()
-            self._segmenter = None
+        return None  # the pool outlives an app instance; it ends with the process
+
+    def _pool(self) -> ProcessPoolExecutor:
+        pool = _pools.get(self._workers)
+        if pool is None:
+            pool = ProcessPoolExecutor(
+                self._workers, mp_context=forkserver_context(), initializer=calls.start_worker
+            )
+            _pools[self._workers] = pool
+        return pool
 
     async def edit(self, ctx: JobContext) -> ProviderResult:
-        work = self._work_for(ctx)
+        if not isinstance(
+            ctx.settings, BackgroundReplaceSettings | StylizeSettings | EnhanceSettings
+        ):
+            raise ProviderPermanentError(f"local has no operation {ctx.operation!r}")
+        template = None
+        if isinstance(ctx.settings, BackgroundReplaceSettings):
+            template = next((t.data for t in ctx.templates if t.role == BACKGROUND_ROLE), None)
+        # A photo on disk travels as its path: the worker reads it, nothing is copied here.
+        image = ctx.image.data if ctx.image.data is not None else ctx.image.path
+        assert image is not None
+        pool = self._pool()
         try:
-            data, mime = await asyncio.get_running_loop().run_in_executor(self._pool, work)
+            data, mime = await asyncio.get_running_loop().run_in_executor(
+                pool, calls.run, ctx.settings, image, template
+            )
         except UndecodableImage as exc:
             raise ProviderPermanentError(f"an image could not be decoded: {exc}") from None
+        except BrokenProcessPool:
+            # A worker died (out of memory, a crash in native code): the next
+            # photo gets a fresh pool, this one may be retried.
+            log.error("local_worker_died")
+            if _pools.get(self._workers) is pool:
+                del _pools[self._workers]
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise ProviderTransientError("the local image worker stopped; try again") from None
         return ProviderResult(mime=mime, data=data)
-
-    def _work_for(self, ctx: JobContext) -> Callable[[], tuple[bytes, str]]:
-        settings: OperationSettings = ctx.settings
-        if isinstance(settings, BackgroundReplaceSettings):
-            segmenter = self._segmenter
-            assert segmenter is not None, "LocalDriver.start() was not called"
-            template = next((t.data for t in ctx.templates if t.role == BACKGROUND_ROLE), None)
-            return lambda: background_replace(ctx.image.read_bytes(), settings, segmenter, template)
-        if isinstance(settings, StylizeSettings):
-            return lambda: stylize(ctx.image.read_bytes(), settings)
-        if isinstance(settings, EnhanceSettings):
-            return lambda: enhance(ctx.image.read_bytes(), settings)
-        raise ProviderPermanentError(f"local has no operation {ctx.operation!r}")

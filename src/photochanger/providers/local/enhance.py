@@ -14,10 +14,9 @@ from typing import cast
 import cv2
 import numpy
 import numpy.typing as npt
-from pydantic import Field
 
-from photochanger.providers.base import OperationSettings
-from photochanger.providers.local.imaging import JpegQuality, RGBImage, decode, encode
+from photochanger.providers.local.imaging import RGBImage, decode, encode
+from photochanger.providers.local.settings import EnhanceSettings
 
 # Levels: clip this share of pixels at each end, but never stretch more than this,
 # so a photo of a dark room or a white wall keeps its character (and its noise
@@ -28,28 +27,6 @@ _MIN_WHITE = 160
 # Unsharp mask: blur sigma in pixels per sqrt(megapixel), and the strongest amount.
 _SHARPEN_SIGMA = 0.6
 _SHARPEN_MAX = 1.0
-
-
-class EnhanceSettings(OperationSettings):
-    """Settings of the `enhance` operation."""
-
-    auto_levels: bool = Field(
-        default=True,
-        title="Auto levels",
-        description="Stretch the tones so the darkest 0.5 % of the photo is black and the "
-        "brightest 0.5 % white (the same for the three colours, so hues do not shift; "
-        "limited, so a dark room does not turn into day).",
-    )
-    sharpen: float = Field(
-        default=0.3,
-        ge=0.0,
-        le=1.0,
-        allow_inf_nan=False,
-        title="Sharpening",
-        description="Strength of an unsharp mask: 0 is off, 0.3 a light print sharpening, "
-        "1 strong.",
-    )
-    jpeg_quality: JpegQuality = 92
 
 
 def enhance(data: bytes, settings: EnhanceSettings) -> tuple[bytes, str]:

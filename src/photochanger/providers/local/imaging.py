@@ -8,13 +8,14 @@ import io
 import math
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, cast
 
 import cv2
 import numpy
 import numpy.typing as npt
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
-from pydantic import Field
+
+from photochanger.providers.local.errors import UndecodableImage
 
 if TYPE_CHECKING:
     from cv2.typing import MatLike
@@ -36,23 +37,6 @@ _SRGB_PRIMARIES: list[float] = [
     for colour in ("red", "green", "blue")
     for value in getattr(ImageCms.ImageCmsProfile(_SRGB_PROFILE).profile, f"{colour}_colorant")[0]
 ]
-
-
-JpegQuality = Annotated[
-    int,
-    Field(
-        ge=50,
-        le=100,
-        title="JPEG/WebP quality",
-        description="Quality of the result when the photo is a JPEG or WebP (PNG stays lossless).",
-    ),
-]
-"""The one quality setting every local operation offers."""
-
-
-class UndecodableImage(ValueError):
-    """The bytes are not a JPEG, PNG or WebP image Pillow can decode completely.
-    The message is short and safe to record (it never echoes the bytes)."""
 
 
 def decode(data: bytes, *, max_pixels: int | None = None) -> tuple[RGBImage, str]:

@@ -11,53 +11,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, cast
 
 import cv2
 import numpy
 import numpy.typing as npt
-from pydantic import Field
 
-from photochanger.providers.base import OperationSettings
-from photochanger.providers.local.imaging import JpegQuality, RGBImage, decode, encode
+from photochanger.providers.local.imaging import RGBImage, decode, encode
+from photochanger.providers.local.settings import Grade, StylizeSettings
 
 if TYPE_CHECKING:
     from cv2.typing import MatLike
 
-Style = Literal["cartoon", "pencil", "color_grade"]
-Grade = Literal["natural", "warm", "cool", "vintage", "noir"]
 FloatArray = npt.NDArray[numpy.float32]
 
 # The size the neighbourhood filters work at. Their parameters are tuned for it,
 # so a 1 MP and a 12 MP photo get the same look.
 _WORK_PIXELS = 1_000_000
-
-
-class StylizeSettings(OperationSettings):
-    """Settings of the `stylize` operation."""
-
-    style: Style = Field(
-        default="cartoon",
-        title="Style",
-        description="cartoon: flat colours with ink outlines; pencil: a graphite sketch; "
-        "color_grade: a photographic look chosen below.",
-    )
-    grade: Grade = Field(
-        default="warm",
-        title="Colour grade",
-        description="The look used by the color_grade style: natural (a gentle lift of "
-        "contrast and colour), warm, cool, vintage (faded and warm) or noir (high-contrast "
-        "black and white).",
-    )
-    strength: float = Field(
-        default=1.0,
-        ge=0.0,
-        le=1.0,
-        allow_inf_nan=False,
-        title="Strength",
-        description="How much of the effect to apply: 1 is the full effect, 0 the original photo.",
-    )
-    jpeg_quality: JpegQuality = 92
 
 
 def stylize(data: bytes, settings: StylizeSettings) -> tuple[bytes, str]:
