@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from photochanger.db import Database
 from photochanger.jobs.repository import JobRepository
 from photochanger.media.keys import preview_key
-from photochanger.media.preview_render import lower_priority, render_preview
+from photochanger.media.preview_render import render_preview, start_worker
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
 from photochanger.workers import forkserver_context
@@ -41,7 +42,10 @@ class PreviewMaker:
             # forkserver: workers start from a small clean process, not a fork
             # of this one with its threads and database connections.
             self._pool = ProcessPoolExecutor(
-                1, mp_context=forkserver_context(), initializer=lower_priority
+                1,
+                mp_context=forkserver_context(),
+                initializer=start_worker,
+                initargs=(os.getpid(),),
             )
         return self._pool
 

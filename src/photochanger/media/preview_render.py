@@ -9,11 +9,15 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from photochanger.workers import end_with_server
+
 PREVIEW_EDGE = 512
 
 
-def lower_priority() -> None:
-    """Process-pool initializer: run only when the CPU has nothing better to do."""
+def start_worker(server_pid: int) -> None:
+    """Process-pool initializer: end with the server, and run only when the CPU
+    has nothing better to do."""
+    end_with_server(server_pid)
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except (AttributeError, OSError):

@@ -7,10 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import select
 
+from conftest import LiveServer, start_live_server
 from photochanger.config import Settings
 from photochanger.db import SessionFactory
 from photochanger.models import Job
@@ -54,3 +58,48 @@ async def test_a_worker_that_dies_costs_no_photo(
     assert "worker stopped" in first["error"]
     assert second["outcome"] == "ok"
     assert driver._pools[config.local_workers] is not pool
+
+
+def descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        parent = pending.pop()
+        try:
+            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            found.add(child)
+            pending.append(child)
+    return found
+
+
+def running(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_workers_end_with_the_server(config: Settings, app: object, how: signal.Signals) -> None:
+    """However the server ends (uvicorn re-raises SIGTERM after its shutdown, so no
+    exit handler runs; SIGKILL runs nothing), its forkserver and workers go too."""
+    server: LiveServer = start_live_server(config)
+    try:
+        children = descendants(server.process.pid)
+        assert len(children) >= 3  # the forkserver and the two local workers, at least
+        server.process.send_signal(how)
+        server.process.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while running(children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert running(children) == set()
+    finally:
+        server.stop()

@@ -6,11 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from photochanger.providers.base import OperationSettings
+from photochanger.workers import end_with_server
 
 
-def start_worker() -> None:
+def start_worker(server_pid: int) -> None:
     from photochanger.providers.local import worker
 
+    end_with_server(server_pid)
     worker.start()
 
 

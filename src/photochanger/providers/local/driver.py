@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -69,13 +70,18 @@ class LocalDriver:
         )
 
     async def close(self) -> None:
-        return None  # the pool outlives an app instance; it ends with the process
+        # The pool outlives an app instance; its workers end with this process
+        # (`workers.end_with_server`), however the process ends.
+        return None
 
     def _pool(self) -> ProcessPoolExecutor:
         pool = _pools.get(self._workers)
         if pool is None:
             pool = ProcessPoolExecutor(
-                self._workers, mp_context=forkserver_context(), initializer=calls.start_worker
+                self._workers,
+                mp_context=forkserver_context(),
+                initializer=calls.start_worker,
+                initargs=(os.getpid(),),
             )
             _pools[self._workers] = pool
         return pool
