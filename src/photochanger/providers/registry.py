@@ -56,7 +56,9 @@ class ProviderRegistry:
 
 def build_registry(settings: Settings) -> ProviderRegistry:
     drivers: dict[ProviderName, ProviderDriver] = {
-        ProviderName.local: LocalDriver(workers=settings.local_workers),
+        ProviderName.local: LocalDriver(
+            workers=settings.local_workers, log_level=settings.log_level
+        ),
         ProviderName.gemini: GeminiDriver(settings.gemini_base_url),
         ProviderName.openai: OpenAIDriver(settings.openai_base_url),
         ProviderName.turbotext: TurbotextDriver(settings.turbotext_base_url),

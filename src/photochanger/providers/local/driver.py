@@ -59,8 +59,9 @@ class LocalDriver:
         "enhance": Operation("enhance", "Auto levels and light sharpening", EnhanceSettings),
     }
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, log_level: str = "INFO") -> None:
         self._workers = workers
+        self._log_level = log_level
 
     async def start(self) -> None:
         pool = self._pool()
@@ -81,7 +82,7 @@ class LocalDriver:
                 self._workers,
                 mp_context=forkserver_context(),
                 initializer=calls.start_worker,
-                initargs=(os.getpid(),),
+                initargs=(os.getpid(), self._log_level),
             )
             _pools[self._workers] = pool
         return pool
