@@ -8,7 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 class RuntimeSettings(BaseModel):
     """The values every replica reads on each request. Defaults apply to keys
-    that have never been set."""
+    that have never been set. Frozen: one instance is shared by the requests
+    that read the same stored values."""
+
+    model_config = ConfigDict(frozen=True)
 
     sync_response_seconds: int = Field(
         default=48, ge=10, le=60, description="T_sync: the longest an ingest may take."

@@ -34,10 +34,22 @@ LAST4_MIN_LENGTH = 12
 INGEST_PASSWORD = "ingest_password"  # noqa: S105 - a setting key
 
 
+_last_read: tuple[dict[str, Any], RuntimeSettings] | None = None
+"""The stored values last validated and their model: every ingest reads the
+settings (a change applies to the next request), and they rarely change, so an
+unchanged read skips pydantic's validation (measured ~0.3 ms an ingest)."""
+
+
 def read_runtime_settings(connection: Connection) -> RuntimeSettings:
+    global _last_read
     values = SettingRepository(connection).all_values()
     known = {key: value for key, value in values.items() if key in RuntimeSettings.model_fields}
-    return RuntimeSettings.model_validate(known)
+    last = _last_read
+    if last is not None and last[0] == known:
+        return last[1]
+    settings = RuntimeSettings.model_validate(known)
+    _last_read = (known, settings)
+    return settings
 
 
 async def ensure_ingest_password(database: Database, config: Settings) -> str | None:
