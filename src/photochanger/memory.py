@@ -2,10 +2,10 @@
 
 A small photo is cheapest kept in memory from upload to answer: no temp file to
 create, write, link and unlink, and an answer sent in one piece. But 500 booths
-answering at once must not each hold their photo twice (bench/README.md: 500
-held ingests stay under 300 MB). Uploads and answers therefore take their bytes
-from one budget; a photo that does not fit goes through a temp file, as a large
-one always does.
+uploading at once must not each hold their photo in memory (bench/README.md: 500
+held ingests stay under 300 MB). Uploads therefore take their bytes from one
+budget, held until the request ends; a photo that does not fit goes through a
+temp file, as a large one always does.
 """
 
 from __future__ import annotations

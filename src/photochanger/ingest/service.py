@@ -96,13 +96,11 @@ class AdmittedJob:
 @dataclass(frozen=True)
 class IngestResult:
     job_id: str
-    slot_id: str
     mime: str
     size: int
     result_key: str
     result_url: str
     started_at: datetime
-    expires_at: datetime
     data: bytes | None
     deduplicated: bool = False
     """The answer of an earlier job for the same photo (SPEC §3.5)."""
@@ -368,13 +366,11 @@ class IngestService:
             raise InternalError("the job was closed by another process")
         return IngestResult(
             job_id=job.id,
-            slot_id=job.slot_id,
             mime=mime,
             size=size,
             result_key=key,
             result_url=self._result_url(job.id),
             started_at=job.started_at,
-            expires_at=expires,
             data=data,
         )
 
@@ -414,13 +410,11 @@ class IngestService:
             return None
         return IngestResult(
             job_id=original.id,
-            slot_id=original.slot_id,
             mime=original.result_mime,
             size=original.result_size,
             result_key=original.result_key,
             result_url=self._result_url(original.id),
             started_at=original.started_at,
-            expires_at=original.result_expires_at,
             data=data,
             deduplicated=True,
         )
