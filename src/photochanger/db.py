@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy import create_engine as create_sync_engine
@@ -22,7 +20,6 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
-SQLITE_BEGIN_OPTION = "photochanger_sqlite_begin"
 # Any constant works; it only has to be the same on every replica.
 ADMISSION_LOCK_KEY = 0x50484F544F  # "PHOTO"
 
@@ -31,8 +28,8 @@ T = TypeVar("T")
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; on SQLite with WAL, foreign keys, a busy timeout and explicit
-    BEGIN so a unit of work can take the write lock up front (`BEGIN IMMEDIATE`)."""
+    """An async engine (the sessions of the admin API); on SQLite with WAL, foreign
+    keys, a busy timeout and an explicit `BEGIN` for every transaction."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine.sync_engine)
@@ -43,7 +40,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, begin: bool = True) -> None:
+    """WAL, foreign keys; the driver's own transaction handling off. With `begin`,
+    SQLAlchemy's transactions issue the `BEGIN` (the documented pysqlite recipe);
+    `Database` issues its own, so its engine has no per-statement events to fire."""
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
@@ -54,61 +55,28 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    if not begin:
+        return
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
-        # Straight to the driver: SQLAlchemy's execute machinery around one BEGIN
-        # cost more than the statement (measured, three transactions an ingest).
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(f"BEGIN {mode}")
-        finally:
-            cursor.close()
+        _driver_begin(conn, "DEFERRED")
+
+
+def _driver_begin(connection: Connection, mode: str) -> None:
+    # Straight to the driver: SQLAlchemy's execute machinery around one BEGIN
+    # cost more than the statement (measured, three transactions an ingest).
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        cursor.execute(f"BEGIN {mode}")
+    finally:
+        cursor.close()
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-_sqlite_writers: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
-
-
-def _sqlite_writer_lock(factory: SessionFactory) -> asyncio.Lock | None:
-    engine: AsyncEngine = factory.kw["bind"]
-    if engine.dialect.name != "sqlite":
-        return None
-    return _sqlite_writers.setdefault(engine.sync_engine, asyncio.Lock())
-
-
-@asynccontextmanager
-async def write_unit_of_work(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
-    """A writing transaction. On SQLite, which has one writer at a time, this
-    process's writers queue on an asyncio lock first and then take the write lock
-    at BEGIN: SQLite's own busy wait polls with sleeps and is unfair, which under
-    load left single writes waiting over a second (bench/README.md)."""
-    lock = _sqlite_writer_lock(factory)
-    if lock is None:
-        async with factory() as session, session.begin():
-            yield session
-        return
-    async with lock, factory() as session, session.begin():
-        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        yield session
-
-
-@asynccontextmanager
-async def serialized_unit_of_work(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
-    """A transaction that holds the cluster-wide admission lock until it commits.
-
-    Counting pending jobs and inserting a new one must not interleave between
-    requests, or two replicas could both see 9 of 10 and both admit. SQLite takes
-    its single write lock at BEGIN (IMMEDIATE); PostgreSQL takes a transaction
-    advisory lock.
-    """
-    async with write_unit_of_work(factory) as session:
-        if _sqlite_writer_lock(factory) is None:
-            await session.execute(select(func.pg_advisory_xact_lock(ADMISSION_LOCK_KEY)))
-        yield session
 
 
 class Database:
@@ -138,7 +106,9 @@ class Database:
                 pool_size=4,
                 max_overflow=4,
             )
-            _configure_sqlite(self._sqlite)
+            # No "begin" listener: any engine event makes SQLAlchemy dispatch
+            # events around every statement (measured: a tenth of these threads' CPU).
+            _configure_sqlite(self._sqlite, begin=False)
             self._local = threading.local()
             self._connections: list[Connection] = []
             self._connections_lock = threading.Lock()
@@ -165,8 +135,8 @@ class Database:
 
     def _run_sqlite(self, work: Callable[[Connection], T], mode: str) -> T:
         connection = self._thread_connection()
-        connection.execution_options(**{SQLITE_BEGIN_OPTION: mode})
         with connection.begin():
+            _driver_begin(connection, mode)
             return work(connection)
 
     def _thread_connection(self) -> Connection:
