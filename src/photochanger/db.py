@@ -115,6 +115,12 @@ class Database:
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
             self._readers = ThreadPoolExecutor(2, thread_name_prefix="sqlite-reader")
 
+    @property
+    def units_engine(self) -> Engine:
+        """The engine whose connections run the units of work (to listen to its
+        statements)."""
+        return self._sqlite if self._sqlite is not None else self.engine.sync_engine
+
     async def read(self, work: Callable[[Connection], T]) -> T:
         if self._sqlite is None:
             async with self.engine.connect() as connection:

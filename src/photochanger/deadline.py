@@ -42,6 +42,15 @@ class Deadline:
     def at(self) -> datetime:
         return self.started_at + timedelta(seconds=self.window_seconds)
 
+    def with_window(self, window_seconds: float) -> Deadline:
+        """The same start with another length: the window a fresh read of the
+        settings gives a request that started on older ones."""
+        return Deadline(
+            started_at=self.started_at,
+            window_seconds=window_seconds,
+            _monotonic_end=self._monotonic_end - self.window_seconds + window_seconds,
+        )
+
     def shortened(self, seconds: float) -> Deadline:
         """The same window, ending `seconds` earlier: a share kept for what follows."""
         return Deadline(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from photochanger.db import SessionFactory
-from photochanger.models import Base, Slot
+from photochanger.models import Base, ConfigVersion, Setting, Slot
 from photochanger.schema import alembic_config, current_revision, head_revision
+from support import pending_job
 
 
 def run(connection: Connection, target: str, up: bool) -> None:
@@ -77,3 +78,33 @@ async def test_showcase_migration_keeps_an_admins_configuration(
     assert untouched is not None
     assert (mine.operation, mine.settings) == ("stylize", {"style": "pencil"})
     assert untouched.operation == "background_replace"
+
+
+async def test_config_version_moves_with_every_slot_and_setting_change(
+    session_factory: SessionFactory,
+) -> None:
+    """The triggers of migration 0005: whoever writes a slot or a setting, the
+    version an ingest's admission compares moves; a job does not move it."""
+
+    async def version() -> int:
+        async with session_factory() as session:
+            value = await session.scalar(select(ConfigVersion.value))
+        assert value is not None
+        return value
+
+    changes = [
+        update(Slot).where(Slot.id == "slot-003").values(active=False),
+        insert(Setting).values(key="sync_response_seconds", value=30),
+        update(Setting).where(Setting.key == "sync_response_seconds").values(value=40),
+        delete(Setting).where(Setting.key == "sync_response_seconds"),
+    ]
+    for change in changes:
+        before = await version()
+        async with session_factory() as session, session.begin():
+            await session.execute(change)
+        assert await version() > before, str(change)
+
+    before = await version()
+    async with session_factory() as session, session.begin():
+        session.add(pending_job("job-config-version"))
+    assert await version() == before

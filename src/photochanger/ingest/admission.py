@@ -15,9 +15,9 @@ from sqlalchemy import Connection, Row
 from photochanger.db import Database
 from photochanger.deadline import Deadline
 from photochanger.errors import ProviderTimedOut, RateLimited
+from photochanger.ingest.snapshot import IngestSnapshot, StaleSnapshot, read_config_version
 from photochanger.jobs.repository import JobRepository
 from photochanger.models.base import utcnow
-from photochanger.settings.schemas import RuntimeSettings
 
 RETRY_AFTER_SECONDS = 2
 DEDUPE_WINDOW = timedelta(minutes=10)
@@ -33,18 +33,23 @@ class Admission:
     async def admit(
         self,
         row: dict[str, Any],
-        runtime: RuntimeSettings,
+        snapshot: IngestSnapshot,
         *,
         dedupe: bool,
         on_cancelled: Callable[[], Awaitable[None]],
     ) -> Row[Any] | None:
         """Insert the job `pending`, or return the original it duplicates (pending,
-        or done with its result still kept). A full limit raises 429 at once.
+        or done with its result still kept). A full limit raises 429 at once;
+        `StaleSnapshot` when the slot or settings the row was made from changed.
 
         A cancelled caller does not stop the transaction: once it is over, a job
         it inserted is handed to `on_cancelled`, so it never stays pending."""
 
+        runtime = snapshot.runtime
+
         def admit(connection: Connection) -> Row[Any] | None:
+            if read_config_version(connection) != snapshot.config_version:
+                raise StaleSnapshot
             jobs = JobRepository(connection)
             now = utcnow()
             if dedupe:

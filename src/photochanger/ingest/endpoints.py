@@ -106,7 +106,8 @@ async def receive_and_run(
     ingest password)."""
     arrival = Arrival.now()
     ingest = services.ingest
-    snapshot = await ingest.snapshot(slot_id)
+    declared_length = content_length(request)
+    snapshot = await ingest.snapshot(slot_id, declared_length)
     deadline = Deadline.start(snapshot.runtime.sync_response_seconds, arrival)
     form: IngestForm | None = None
     try:
@@ -116,7 +117,7 @@ async def receive_and_run(
                 form = await parse_ingest_form(
                     request.stream(),
                     request.headers.get("content-type"),
-                    declared_length=content_length(request),
+                    declared_length=declared_length,
                     file_limit=snapshot.file_limit_bytes,
                     spool_dir=services.config.resolved_spool_dir,
                     file_field=file_field,

@@ -11,6 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy import Connection, Row
 
-from photochanger.config import GLOBAL_UPLOAD_CAP_MB, Settings
+from photochanger.config import Settings
 from photochanger.db import Database
 from photochanger.deadline import Deadline
 from photochanger.errors import (
@@ -38,6 +39,7 @@ from photochanger.ingest.pipeline import (
     ProviderChain,
     ProviderStep,
 )
+from photochanger.ingest.snapshot import IngestSnapshot, IngestSnapshots, StaleSnapshot
 from photochanger.ingest.upload import SPOOL_MEMORY_BYTES, IngestForm
 from photochanger.jobs.repository import JobRepository
 from photochanger.media.keys import result_key
@@ -54,33 +56,16 @@ from photochanger.providers.base import (
 from photochanger.providers.keys import api_key_for
 from photochanger.providers.registry import ProviderRegistry, UnknownOperation
 from photochanger.settings.schemas import RuntimeSettings
-from photochanger.settings.service import read_runtime_settings
 from photochanger.slots.override import SlotOverride
 from photochanger.slots.repository import SlotConfig, SlotRepository
 
 log = structlog.get_logger("photochanger.ingest")
 
-MB = 1024 * 1024
 ADMISSION_RETRY_AFTER = 2
 ANSWER_IN_MEMORY_BYTES = SPOOL_MEMORY_BYTES
 """A result on disk up to this size is read whole for the answer; larger ones are
 streamed in chunks: 500 answers leaving at once must not each hold a whole photo
 (bench/README.md: 500 held ingests stay under 300 MB)."""
-
-
-@dataclass(frozen=True)
-class IngestSnapshot:
-    """What an ingest needs from the database before it reads the body."""
-
-    runtime: RuntimeSettings
-    slot: SlotConfig | None
-
-    @property
-    def file_limit_bytes(self) -> int:
-        limit = GLOBAL_UPLOAD_CAP_MB
-        if self.slot is not None:
-            limit = min(limit, self.slot.size_limit_mb)
-        return limit * MB
 
 
 @dataclass(frozen=True)
@@ -91,6 +76,17 @@ class AdmittedJob:
     slot_id: str
     provider: str
     started_at: datetime
+
+
+@dataclass(frozen=True)
+class Admitting:
+    """A validated upload and the job row it is to be admitted as."""
+
+    job: AdmittedJob
+    row: dict[str, Any]
+    slot: SlotConfig
+    upload: validation.CheckedUpload
+    steps: list[ProviderStep]
 
 
 @dataclass(frozen=True)
@@ -117,18 +113,14 @@ class IngestService:
     ) -> None:
         self._database = database
         self._admission = Admission(database)
+        self._snapshots = IngestSnapshots(database)
         self._store = store
         self._registry = registry
         self._config = config
 
-    async def snapshot(self, slot_id: str) -> IngestSnapshot:
-        def read(connection: Connection) -> IngestSnapshot:
-            return IngestSnapshot(
-                runtime=read_runtime_settings(connection),
-                slot=SlotRepository(connection).get(slot_id),
-            )
-
-        return await self._database.read(read)
+    async def snapshot(self, slot_id: str, declared_length: int | None) -> IngestSnapshot:
+        """The slot and settings to read this upload's body with (see `snapshot.py`)."""
+        return await self._snapshots.for_upload(slot_id, declared_length)
 
     async def run(
         self,
@@ -148,59 +140,39 @@ class IngestService:
         An admin's test run passes `require_password=False` and the unsaved form
         values as `override` (which also lets an inactive slot be tried); the job
         records the provider and operation the override chose."""
-        file, password = validation.check_form(form, require_password=require_password)
-        if require_password:
-            validation.check_password(password, snapshot.runtime.ingest_password)
-        slot = validation.check_slot(snapshot.slot, slot_id, allow_inactive=override is not None)
-        if override is not None:
-            slot = override.apply(slot)
-        upload = validation.check_image(file)
-        steps = self._steps(slot, snapshot.runtime)
-
-        mismatch = False
-        if form.client_hash:
-            mismatch = not validation.client_hash_matches(file, form.client_hash)
-            if mismatch:
-                log.warning("client_hash_mismatch", slot_id=slot.id, client_hash=form.client_hash)
-        job = AdmittedJob(
-            id=secrets.token_urlsafe(18),
-            slot_id=slot.id,
-            provider=slot.provider,
-            started_at=deadline.started_at,
-        )
-        row = {
-            "id": job.id,
-            "slot_id": slot.id,
-            "source": source,
-            "status": "pending",
-            "provider": slot.provider,
-            "operation": slot.operation,
-            "slot_version": slot.version,
-            "instance_id": self._config.instance_id,
-            "started_at": deadline.started_at,
-            "deadline_at": deadline.at,
-            "input_size": file.size,
-            "input_mime": upload.mime,
-            "input_sha1": file.sha1.hexdigest(),
-            "input_sha256": file.sha256.hexdigest(),
-            "client_hash": form.client_hash,
-            "client_hash_mismatch": mismatch,
-            "booth_metadata": form.metadata,
-            "attempts": [],
-        }
         attempts: list[Attempt] = []
-
-        async def close_cancelled() -> None:
-            await self._finish_failed(
-                job, deadline, "failed", "interrupted", "request cancelled", attempts
-            )
-
         # Only a booth re-sends; an admin's test run always runs.
         dedupe = source == "ingest"
         while True:
-            original = await self._admission.admit(
-                row, snapshot.runtime, dedupe=dedupe, on_cancelled=close_cancelled
+            deadline = deadline.with_window(snapshot.runtime.sync_response_seconds)
+            try:
+                admitting = self._admitting(
+                    slot_id, snapshot, form, deadline, source, require_password, override
+                )
+            except PhotoChangerError:
+                if not snapshot.reused:
+                    raise
+                snapshot = await self._snapshots.fresh(slot_id)
+                continue
+            job = admitting.job
+
+            close_cancelled = partial(
+                self._finish_failed,
+                job,
+                deadline,
+                "failed",
+                "interrupted",
+                "request cancelled",
+                attempts,
             )
+
+            try:
+                original = await self._admission.admit(
+                    admitting.row, snapshot, dedupe=dedupe, on_cancelled=close_cancelled
+                )
+            except StaleSnapshot:
+                snapshot = await self._snapshots.fresh(slot_id)
+                continue
             if original is None:
                 break
             done = await self._admission.wait_for_original(original, deadline)
@@ -208,6 +180,8 @@ class IngestService:
                 log.info("ingest_deduplicated", original_job_id=done.id)
                 return answer
             dedupe = False  # the original failed: this photo gets a job of its own
+        slot, upload, steps = admitting.slot, admitting.upload, admitting.steps
+        file = upload.file
         structlog.contextvars.bind_contextvars(job_id=job.id)
 
         publisher = self._publisher(job, deadline)
@@ -248,6 +222,62 @@ class IngestService:
         finally:
             await asyncio.shield(publisher.discard())
         return stored
+
+    def _admitting(
+        self,
+        slot_id: str,
+        snapshot: IngestSnapshot,
+        form: IngestForm,
+        deadline: Deadline,
+        source: str,
+        require_password: bool,
+        override: SlotOverride | None,
+    ) -> Admitting:
+        """The checks of SPEC §3.2 on this snapshot, then the job row to admit."""
+        file, password = validation.check_form(form, require_password=require_password)
+        if require_password:
+            validation.check_password(password, snapshot.runtime.ingest_password)
+        slot = validation.check_slot(snapshot.slot, slot_id, allow_inactive=override is not None)
+        # The body was read with this limit unless the snapshot was kept from
+        # before the slot's limit was lowered.
+        validation.check_size(file, snapshot.file_limit_bytes)
+        if override is not None:
+            slot = override.apply(slot)
+        upload = validation.check_image(file)
+        steps = self._steps(slot, snapshot.runtime)
+
+        mismatch = False
+        if form.client_hash:
+            mismatch = not validation.client_hash_matches(file, form.client_hash)
+            if mismatch:
+                log.warning("client_hash_mismatch", slot_id=slot.id, client_hash=form.client_hash)
+        job = AdmittedJob(
+            id=secrets.token_urlsafe(18),
+            slot_id=slot.id,
+            provider=slot.provider,
+            started_at=deadline.started_at,
+        )
+        row = {
+            "id": job.id,
+            "slot_id": slot.id,
+            "source": source,
+            "status": "pending",
+            "provider": slot.provider,
+            "operation": slot.operation,
+            "slot_version": slot.version,
+            "instance_id": self._config.instance_id,
+            "started_at": deadline.started_at,
+            "deadline_at": deadline.at,
+            "input_size": file.size,
+            "input_mime": upload.mime,
+            "input_sha1": file.sha1.hexdigest(),
+            "input_sha256": file.sha256.hexdigest(),
+            "client_hash": form.client_hash,
+            "client_hash_mismatch": mismatch,
+            "booth_metadata": form.metadata,
+            "attempts": [],
+        }
+        return Admitting(job=job, row=row, slot=slot, upload=upload, steps=steps)
 
     def _steps(self, slot: SlotConfig, runtime: RuntimeSettings) -> list[ProviderStep]:
         """The slot's provider configuration, then its fallback (SPEC §3.5). A

@@ -3,6 +3,7 @@
 from photochanger.models.admin_account import AdminAccount
 from photochanger.models.audit_entry import AuditEntry
 from photochanger.models.base import Base
+from photochanger.models.config_version import ConfigVersion
 from photochanger.models.job import Job
 from photochanger.models.login_failure import LoginFailure
 from photochanger.models.media_object import MediaObject
@@ -14,6 +15,7 @@ __all__ = [
     "AdminAccount",
     "AuditEntry",
     "Base",
+    "ConfigVersion",
     "Job",
     "LoginFailure",
     "MediaObject",

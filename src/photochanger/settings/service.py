@@ -35,9 +35,9 @@ INGEST_PASSWORD = "ingest_password"  # noqa: S105 - a setting key
 
 
 _last_read: tuple[dict[str, Any], RuntimeSettings] | None = None
-"""The stored values last validated and their model: every ingest reads the
-settings (a change applies to the next request), and they rarely change, so an
-unchanged read skips pydantic's validation (measured ~0.3 ms an ingest)."""
+"""The stored values last validated and their model: the settings are read on
+every change of `config_version` and every admin request, and they rarely
+change, so an unchanged read skips pydantic's validation (~0.3 ms a read)."""
 
 
 def read_runtime_settings(connection: Connection) -> RuntimeSettings:
