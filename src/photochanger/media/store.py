@@ -66,25 +66,43 @@ class LocalMediaStore:
 
     def _put(self, key: str, data: bytes | None, source: Path | None) -> int:
         target = self.path_of(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp.mkdir(parents=True, exist_ok=True)
         temp = self._tmp / f"{secrets.token_hex(12)}.part"
         try:
-            if data is not None:
-                with open(temp, "xb") as handle:
-                    handle.write(data)
-            else:
-                assert source is not None
-                try:
-                    # A spooled upload on the same filesystem: no bytes to copy.
-                    os.link(source, temp)
-                except OSError:
-                    shutil.copyfile(source, temp)
-            os.replace(temp, target)
+            try:
+                size = self._write_temp(temp, data, source)
+            except FileNotFoundError:
+                if source is not None and not source.exists():
+                    raise
+                self._tmp.mkdir(parents=True, exist_ok=True)  # .tmp removed under us
+                size = self._write_temp(temp, data, source)
+            try:
+                os.replace(temp, target)
+            except FileNotFoundError:  # the first file of its directory
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(temp, target)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
-        return target.stat().st_size
+        return size
+
+    @staticmethod
+    def _write_temp(temp: Path, data: bytes | None, source: Path | None) -> int:
+        """The new file under a name no reader knows, and its size. Directories
+        are made only when missing: most writes go to an existing day's, and
+        two `mkdir` calls and a `stat` were a tenth of a 300 KB write's CPU."""
+        if data is not None:
+            with open(temp, "xb") as handle:
+                handle.write(data)
+            return len(data)
+        assert source is not None
+        try:
+            # A spooled upload on the same filesystem: no bytes to copy.
+            os.link(source, temp)
+        except FileNotFoundError:
+            raise
+        except OSError:
+            shutil.copyfile(source, temp)
+        return temp.stat().st_size
 
     async def read(self, key: str) -> bytes:
         return await asyncio.to_thread(self.path_of(key).read_bytes)
