@@ -5,9 +5,10 @@ streams the same multipart upload through the same parser to a temp file, hashin
     .venv/bin/python bench/ingest.py            # everything, about 4-5 minutes
     .venv/bin/python bench/ingest.py --help     # durations, subsets, JSON output
 
-Everything stays on 127.0.0.1. Each server runs alone on core 0 (`taskset -c 0`),
-started fresh for every case; the load generator (`wrk` with bench/multipart.lua
-for throughput, this process for the memory cases) runs on core 1. It prints one
+Everything stays on 127.0.0.1. The servers run on core 0 (`taskset -c 0`), started
+fresh for every case (for throughput both at once, measured in alternating rounds,
+one loaded at a time); the load generator (`wrk` with bench/multipart.lua for
+throughput, this process for the memory cases) runs on core 1. It prints one
 table and PASS/FAIL per target of the issue; it always exits 0 (a report, not a
 test) unless the tools are missing or a server cannot start.
 """
@@ -24,6 +25,7 @@ import secrets
 import shutil
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -397,7 +399,9 @@ class WrkResult:
     others_cpu: float = 0.0  # cores' worth of CPU other processes used meanwhile
 
 
-def run_wrk(server: Server, payload: Payload, connections: int, seconds: int) -> WrkResult:
+def run_wrk(
+    server: Server, payload: Payload, connections: int, seconds: int, first_stamp: int = 0
+) -> WrkResult:
     command = [
         "taskset",
         "-c",
@@ -415,6 +419,7 @@ def run_wrk(server: Server, payload: Payload, connections: int, seconds: int) ->
         str(payload.body_path),
         str(payload.stamp_offset),
         payload.content_type,
+        str(first_stamp),
     ]
     exclude = {os.getpid(), server.pid}
     others_before = user_processes_cpu(exclude)
@@ -444,6 +449,24 @@ def run_wrk(server: Server, payload: Payload, connections: int, seconds: int) ->
 # --------------------------------------------------------------------------- scenarios
 
 
+def combined(rounds: list[WrkResult]) -> WrkResult:
+    """One server's rounds as one result: requests and seconds summed, p50 and
+    p99 the median of the rounds'."""
+    requests = sum(r.requests for r in rounds)
+    seconds = sum(r.seconds for r in rounds)
+    return WrkResult(
+        requests=requests,
+        seconds=seconds,
+        rps=requests / seconds if seconds else 0.0,
+        p50_ms=statistics.median(r.p50_ms for r in rounds),
+        p99_ms=statistics.median(r.p99_ms for r in rounds),
+        errors=sum(r.errors for r in rounds),
+        non_2xx=sum(r.non_2xx for r in rounds),
+        server_cpu=statistics.mean(r.server_cpu for r in rounds),
+        others_cpu=max(r.others_cpu for r in rounds),
+    )
+
+
 @dataclass
 class ThroughputCase:
     payload: str
@@ -452,6 +475,7 @@ class ThroughputCase:
     ours: WrkResult
     bare_hwm_mb: float
     ours_hwm_mb: float
+    round_ratios: list[float]
 
     @property
     def ratio(self) -> float:
@@ -459,28 +483,49 @@ class ThroughputCase:
 
 
 def throughput_case(
-    payload: Payload, connections: int, seconds: int, ours_prefix: list[str] | None
+    payload: Payload,
+    connections: int,
+    seconds: int,
+    rounds: int,
+    ours_prefix: list[str] | None,
 ) -> ThroughputCase:
-    results: dict[str, tuple[WrkResult, float]] = {}
-    for kind in ("bare", "ours"):
-        with running(kind, ours_prefix if kind == "ours" else None) as server:
+    """Both servers up at once (the idle one costs nothing) and measured in
+    alternating rounds, bare-ours then ours-bare: this machine's speed drifts by
+    a fifth within minutes, and back-to-back rounds see the same machine."""
+    results: dict[str, list[WrkResult]] = {"bare": [], "ours": []}
+    with running("bare") as bare, running("ours", ours_prefix) as ours:
+        servers = {"bare": bare, "ours": ours}
+        for server in servers.values():
             warm_up(server, payload)
-            result = run_wrk(server, payload, connections, seconds)
-            results[kind] = (result, server.kb("VmHWM") / 1024)
-        print(
-            f"  {payload.name:>5} c={connections:<3} {kind:<4} {result.rps:8.1f} req/s  "
-            f"p50 {result.p50_ms:8.1f} ms  p99 {result.p99_ms:8.1f} ms  "
-            f"errors {result.errors}  non-2xx {result.non_2xx}  "
-            f"server CPU {result.server_cpu:.0%}  other processes {result.others_cpu:.0%}",
-            flush=True,
-        )
+        for index in range(rounds):
+            order = ("bare", "ours") if index % 2 == 0 else ("ours", "bare")
+            for kind in order:
+                # Each round's photos are new to ours (a re-sent photo is deduplicated).
+                result = run_wrk(
+                    servers[kind], payload, connections, seconds, first_stamp=index * 10**9
+                )
+                results[kind].append(result)
+                print(
+                    f"  {payload.name:>5} c={connections:<3} round {index + 1} {kind:<4} "
+                    f"{result.rps:8.1f} req/s  p50 {result.p50_ms:8.1f} ms  "
+                    f"p99 {result.p99_ms:8.1f} ms  errors {result.errors}  "
+                    f"non-2xx {result.non_2xx}  server CPU {result.server_cpu:.0%}  "
+                    f"other processes {result.others_cpu:.0%}",
+                    flush=True,
+                )
+        hwm = {kind: server.kb("VmHWM") / 1024 for kind, server in servers.items()}
+    round_ratios = [
+        theirs.rps / base.rps if base.rps else 0.0
+        for base, theirs in zip(results["bare"], results["ours"], strict=True)
+    ]
     return ThroughputCase(
         payload.name,
         connections,
-        bare=results["bare"][0],
-        ours=results["ours"][0],
-        bare_hwm_mb=results["bare"][1],
-        ours_hwm_mb=results["ours"][1],
+        bare=combined(results["bare"]),
+        ours=combined(results["ours"]),
+        bare_hwm_mb=hwm["bare"],
+        ours_hwm_mb=hwm["ours"],
+        round_ratios=round_ratios,
     )
 
 
@@ -627,6 +672,15 @@ def report(
                 f"| {c.ours.p99_ms:.1f} | {c.ratio:.2f} | >= {target} "
                 f"| {verdict(c.ratio >= target)} |"
             )
+        lines += [
+            "",
+            "ratio of each round (ours/bare back to back): "
+            + "; ".join(
+                f"{c.payload} c={c.connections} "
+                + " ".join(f"{ratio:.2f}" for ratio in c.round_ratios)
+                for c in cases
+            ),
+        ]
         errors = [
             f"{c.payload} c={c.connections} {kind}: {r.errors} socket errors, {r.non_2xx} non-2xx"
             for c in cases
@@ -728,7 +782,10 @@ def check_tools() -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Ingest benchmark: ours vs a bare endpoint.")
-    parser.add_argument("--duration", type=int, default=10, help="wrk seconds per case")
+    parser.add_argument("--duration", type=int, default=3, help="wrk seconds per server and round")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="alternating bare/ours rounds per case"
+    )
     parser.add_argument("--payloads", nargs="*", default=list(PAYLOADS), choices=list(PAYLOADS))
     parser.add_argument("--connections", nargs="*", type=int, default=[8, 32])
     parser.add_argument("--held", type=int, default=500, help="ingests held at once")
@@ -767,7 +824,9 @@ def main() -> int:
             for name in args.payloads:
                 for connections in args.connections:
                     cases.append(
-                        throughput_case(payloads[name], connections, args.duration, ours_prefix)
+                        throughput_case(
+                            payloads[name], connections, args.duration, args.rounds, ours_prefix
+                        )
                     )
         if not args.skip_memory:
             huge = make_payload("19.5MB", BIG_PAYLOAD, workdir)
