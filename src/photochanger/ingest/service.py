@@ -220,7 +220,8 @@ class IngestService:
             )
             raise InternalError("unexpected error while finishing the job") from None
         finally:
-            await asyncio.shield(publisher.discard())
+            if publisher.published:  # no shielded task per ingest for nothing
+                await asyncio.shield(publisher.discard())
         return stored
 
     def _admitting(

@@ -94,6 +94,11 @@ class ProviderMediaPublisher:
             raise
         return f"{self._base_url}/public/provider-media/{token}"
 
+    @property
+    def published(self) -> bool:
+        """Whether there is anything for `discard` to delete."""
+        return bool(self._published)
+
     async def discard(self) -> int:
         """Delete what this publisher published (nothing to do, and no query, when
         the provider never asked): see `discard_provider_media`."""
