@@ -491,7 +491,10 @@ def throughput_case(
 ) -> ThroughputCase:
     """Both servers up at once (the idle one costs nothing) and measured in
     alternating rounds, bare-ours then ours-bare: this machine's speed drifts by
-    a fifth within minutes, and back-to-back rounds see the same machine."""
+    a fifth within minutes, and back-to-back rounds see the same machine. Dirty
+    pages are flushed before every round: the kernel writes ours' stored results
+    back about 30 s later, which otherwise slowed whichever round came then
+    (bare's 300 KB rounds fell from 670 to 330-370 req/s after ours' rounds)."""
     results: dict[str, list[WrkResult]] = {"bare": [], "ours": []}
     with running("bare") as bare, running("ours", ours_prefix) as ours:
         servers = {"bare": bare, "ours": ours}
@@ -500,6 +503,10 @@ def throughput_case(
         for index in range(rounds):
             order = ("bare", "ours") if index % 2 == 0 else ("ours", "bare")
             for kind in order:
+                # The results ours stored earlier are still being written back to
+                # disk; flushed now, that work lands on neither server's round.
+                os.sync()
+                time.sleep(0.5)
                 # Each round's photos are new to ours (a re-sent photo is deduplicated).
                 result = run_wrk(
                     servers[kind], payload, connections, seconds, first_stamp=index * 10**9
