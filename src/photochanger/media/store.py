@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-READ_CHUNK_BYTES = 1024 * 1024
+READ_CHUNK_BYTES = 256 * 1024
 
 
 class MediaStore(Protocol):
