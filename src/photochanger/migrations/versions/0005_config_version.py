@@ -17,6 +17,8 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
+# A later SQLite migration that rebuilds one of these tables (Alembic's batch mode
+# copies it into a new table) drops its triggers: create them again there.
 TABLES = ("slot", "setting")
 EVENTS = ("INSERT", "UPDATE", "DELETE")
 BUMP = "UPDATE config_version SET value = value + 1 WHERE id = 1"
