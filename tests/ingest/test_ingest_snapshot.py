@@ -6,19 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import event, select
 
 from photochanger.db import Database, SessionFactory
+from photochanger.ingest.admission import Admission
+from photochanger.ingest.snapshot import IngestSnapshots, StaleSnapshot
 from photochanger.models import Job
+from photochanger.models.base import utcnow
 from support import (
     assert_error,
     booth_fields,
     configure_slot,
     echo,
+    job_row,
     make_image,
     noise_jpeg,
     put_setting,
@@ -140,3 +146,28 @@ async def test_a_sync_window_changed_elsewhere_sets_the_next_jobs_deadline(
         job = await session.scalar(select(Job).where(Job.id == response.headers["x-job-id"]))
     assert job is not None
     assert job.deadline_at - job.started_at == timedelta(seconds=20)
+
+
+async def test_only_a_kept_snapshot_is_confirmed_at_admission(database: Database) -> None:
+    """A request reads the configuration at most twice: a fresh read is admitted
+    as read, even when it is already older than the latest change."""
+    fresh = await IngestSnapshots(database).fresh("slot-001")
+    assert not fresh.reused
+    outdated = replace(fresh, config_version=fresh.config_version - 1)
+    admission = Admission(database)
+
+    async def nothing() -> None:
+        return None
+
+    def row(job_id: str) -> dict[str, Any]:
+        return job_row(job_id, utcnow(), status="pending", slot_version=1)
+
+    assert await admission.admit(row("a"), outdated, dedupe=False, on_cancelled=nothing) is None
+    with pytest.raises(StaleSnapshot):
+        await admission.admit(
+            row("b"), replace(outdated, reused=True), dedupe=False, on_cancelled=nothing
+        )
+    admitted = await database.read(
+        lambda connection: connection.execute(select(Job.id).order_by(Job.id)).scalars().all()
+    )
+    assert admitted == ["a"]

@@ -40,7 +40,8 @@ class Admission:
     ) -> Row[Any] | None:
         """Insert the job `pending`, or return the original it duplicates (pending,
         or done with its result still kept). A full limit raises 429 at once;
-        `StaleSnapshot` when the slot or settings the row was made from changed.
+        `StaleSnapshot` when the kept slot or settings the row was made from
+        changed since they were read.
 
         A cancelled caller does not stop the transaction: once it is over, a job
         it inserted is handed to `on_cancelled`, so it never stays pending."""
@@ -48,7 +49,10 @@ class Admission:
         runtime = snapshot.runtime
 
         def admit(connection: Connection) -> Row[Any] | None:
-            if read_config_version(connection) != snapshot.config_version:
+            # Only a kept snapshot is confirmed: one read for this request is as
+            # current as the configuration can be at its start, and checking it too
+            # could send a request round again for as long as someone edits.
+            if snapshot.reused and read_config_version(connection) != snapshot.config_version:
                 raise StaleSnapshot
             jobs = JobRepository(connection)
             now = utcnow()

@@ -8,7 +8,8 @@ runs in the serialized transaction anyway, checks that `config_version` has not
 moved (`StaleSnapshot` when it has). SPEC §3.4 holds on every replica: a change
 committed anywhere bumps the version by trigger, and the next ingest's admission
 sees it. A reused snapshot is never the reason for a refusal either: an ingest
-that fails validation on one is validated again on a fresh read.
+that fails validation on one is validated again on a fresh read. A fresh snapshot
+is used as read (as every one was before): each request reads at most twice.
 """
 
 from __future__ import annotations
