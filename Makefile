@@ -24,11 +24,11 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/photochanger migrate
-	$(BIN)/photochanger info
+	$(BIN)/photochanger info --host $(HOST) --port $(PORT)
 	$(BIN)/photochanger serve --host $(HOST) --port $(PORT)
 
 demo: install
-	$(BIN)/photochanger demo
+	$(BIN)/photochanger demo --url http://$(HOST):$(PORT)
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench

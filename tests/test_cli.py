@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from conftest import LiveServer
 from fakes import gemini
 from fakes.gemini import GeminiFake
+from photochanger.cli import served_at
 from photochanger.config import Settings
 from support import INGEST_PASSWORD, make_image, photochanger
 
@@ -130,3 +132,30 @@ def test_provider_check_reports_what_the_provider_answered(
     assert failed.returncode == 1
     assert "reason: IMAGE_SAFETY" in failed.stdout
     assert gemini.API_KEY not in failed.stdout + failed.stderr + ok.stdout + ok.stderr
+
+
+def test_links_follow_the_served_port_unless_a_public_url_is_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PHOTOCHANGER_PUBLIC_BASE_URL", raising=False)
+    env = {"PHOTOCHANGER_DATA_DIR": str(tmp_path / "data")}
+    assert photochanger("migrate", env=env).returncode == 0
+    info = photochanger("info", "--port", "8765", env=env)
+    assert "http://127.0.0.1:8765/api/ingest/slot-001" in info.stdout
+    public = {**env, "PHOTOCHANGER_PUBLIC_BASE_URL": "https://booth.example.com"}
+    info = photochanger("info", "--port", "8765", env=public)
+    assert "https://booth.example.com/api/ingest/slot-001" in info.stdout
+
+
+def test_served_at_names_a_reachable_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PHOTOCHANGER_PUBLIC_BASE_URL", raising=False)
+    config = Settings(data_dir=tmp_path)
+    every_interface = "0.0.0.0"  # noqa: S104 - an address to name, not to bind
+    assert served_at(config, every_interface, 9000).public_base_url == "http://127.0.0.1:9000"
+    assert served_at(config, "::1", 9000).public_base_url == "http://[::1]:9000"
+    configured = Settings(data_dir=tmp_path, public_base_url="https://booth.example.com/")
+    assert (
+        served_at(configured, every_interface, 9000).public_base_url == "https://booth.example.com"
+    )

@@ -51,7 +51,9 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
 
-    commands.add_parser("info", help="print slot-001's ingest URL and the ingest password")
+    info = commands.add_parser("info", help="print slot-001's ingest URL and the ingest password")
+    info.add_argument("--host", default="127.0.0.1", help="the address `serve` listens on")
+    info.add_argument("--port", type=int, default=8000, help="the port `serve` listens on")
 
     demo = commands.add_parser("demo", help="send a sample photo through a running server")
     demo.add_argument("--slot", default="slot-001")
@@ -117,6 +119,18 @@ def _migrate(config: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def served_at(config: Settings, host: str, port: int) -> Settings:
+    """Without `PHOTOCHANGER_PUBLIC_BASE_URL`, the links the server gives out
+    (`X-Result-Url`, printed ingest URLs) point at the address it serves on, so
+    `make run PORT=8765` answers with port 8765, not the default's 8000."""
+    if "public_base_url" in config.model_fields_set:
+        return config
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - compared
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return config.model_copy(update={"public_base_url": f"http://{shown}:{port}"})
+
+
 def _serve(config: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -124,6 +138,7 @@ def _serve(config: Settings, args: argparse.Namespace) -> int:
     from photochanger.logs import configure_logging
 
     configure_logging(config.log_level, stream=sys.stdout)
+    config = served_at(config, args.host, args.port)
     try:
         first_password = _with_database(config, ensure_first_admin)
     except DBAPIError:
@@ -149,7 +164,8 @@ def _serve(config: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _info(config: Settings, _args: argparse.Namespace) -> int:
+def _info(config: Settings, args: argparse.Namespace) -> int:
+    config = served_at(config, args.host, args.port)
     password = _stored_password(config)
     if password is None:
         return 2
