@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 class RuntimeSettings(BaseModel):
     """The values every replica reads on each request. Defaults apply to keys
-    that have never been set. Frozen: one instance is shared by the requests
-    that read the same stored values."""
+    that have never been set. Frozen: an ingest snapshot shares one instance
+    with every request that reuses it (`ingest/snapshot.py`)."""
 
     model_config = ConfigDict(frozen=True)
 

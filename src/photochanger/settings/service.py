@@ -34,22 +34,10 @@ LAST4_MIN_LENGTH = 12
 INGEST_PASSWORD = "ingest_password"  # noqa: S105 - a setting key
 
 
-_last_read: tuple[dict[str, Any], RuntimeSettings] | None = None
-"""The stored values last validated and their model: the settings are read on
-every change of `config_version` and every admin request, and they rarely
-change, so an unchanged read skips pydantic's validation (~0.3 ms a read)."""
-
-
 def read_runtime_settings(connection: Connection) -> RuntimeSettings:
-    global _last_read
     values = SettingRepository(connection).all_values()
     known = {key: value for key, value in values.items() if key in RuntimeSettings.model_fields}
-    last = _last_read
-    if last is not None and last[0] == known:
-        return last[1]
-    settings = RuntimeSettings.model_validate(known)
-    _last_read = (known, settings)
-    return settings
+    return RuntimeSettings.model_validate(known)
 
 
 async def ensure_ingest_password(database: Database, config: Settings) -> str | None:
