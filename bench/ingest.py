@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +45,11 @@ BIN_DIR = Path(sys.executable).parent
 PHOTOCHANGER = BIN_DIR / "photochanger"
 PASSWORD = "bench"  # noqa: S105 - the throw-away bench password
 SLOT = "slot-001"
+REFERENCE = "bare"
+KEEPING = "bare-keep"
+"""The bare endpoint with `--keep` (bench/bare_server.py): it also keeps the photo
+in a media store and answers with it, the least an ingest following SPEC §3.3 and
+§5.1 must add. Not a target of the issue; it shows what keeping costs this machine."""
 SERVER_CORE = 0
 CLIENT_CORE = 1
 KB = 1000
@@ -190,7 +195,7 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    kind: str  # "bare" | "ours"
+    kind: str  # "bare" | "bare-keep" | "ours"
     port: int
     process: subprocess.Popen[bytes]
     workdir: Path
@@ -262,7 +267,7 @@ def start_server(kind: str, command_prefix: list[str] | None = None) -> Server:
     port = free_port()
     log_path = workdir / "server.log"
     pin = ["taskset", "-c", str(SERVER_CORE)]
-    if kind == "bare":
+    if kind in (REFERENCE, KEEPING):
         env = dict(os.environ)
         command = [
             sys.executable,
@@ -271,6 +276,7 @@ def start_server(kind: str, command_prefix: list[str] | None = None) -> Server:
             str(port),
             "--spool-dir",
             str(workdir / "spool"),
+            *(["--keep"] if kind == KEEPING else []),
         ]
     else:
         env = our_env(workdir, port)
@@ -471,15 +477,37 @@ def combined(rounds: list[WrkResult]) -> WrkResult:
 class ThroughputCase:
     payload: str
     connections: int
-    bare: WrkResult
-    ours: WrkResult
-    bare_hwm_mb: float
-    ours_hwm_mb: float
-    round_ratios: list[float]
+    results: dict[str, WrkResult]
+    """Each server's rounds combined, by kind ("bare", "bare-keep", "ours")."""
+    hwm_mb: dict[str, float]
+    round_rps: dict[str, list[float]]
+
+    @property
+    def bare(self) -> WrkResult:
+        return self.results[REFERENCE]
+
+    @property
+    def ours(self) -> WrkResult:
+        return self.results["ours"]
+
+    @property
+    def keeping(self) -> WrkResult | None:
+        return self.results.get(KEEPING)
+
+    def ratio_of(self, kind: str, base: str = REFERENCE) -> float:
+        theirs, reference = self.results[kind].rps, self.results[base].rps
+        return theirs / reference if reference else 0.0
 
     @property
     def ratio(self) -> float:
-        return self.ours.rps / self.bare.rps if self.bare.rps else 0.0
+        """ours / bare: the issue's figure."""
+        return self.ratio_of("ours")
+
+    def round_ratios(self, kind: str = "ours", base: str = REFERENCE) -> list[float]:
+        return [
+            theirs / reference if reference else 0.0
+            for reference, theirs in zip(self.round_rps[base], self.round_rps[kind], strict=True)
+        ]
 
 
 def throughput_case(
@@ -488,23 +516,29 @@ def throughput_case(
     seconds: int,
     rounds: int,
     ours_prefix: list[str] | None,
+    keeping: bool = True,
 ) -> ThroughputCase:
-    """Both servers up at once (the idle one costs nothing) and measured in
-    alternating rounds, bare-ours then ours-bare: this machine's speed drifts by
-    a fifth within minutes, and back-to-back rounds see the same machine. Dirty
-    pages are flushed before every round: the kernel writes ours' stored results
-    back about 30 s later, which otherwise slowed whichever round came then
-    (bare's 300 KB rounds fell from 670 to 330-370 req/s after ours' rounds)."""
-    results: dict[str, list[WrkResult]] = {"bare": [], "ours": []}
-    with running("bare") as bare, running("ours", ours_prefix) as ours:
-        servers = {"bare": bare, "ours": ours}
+    """All servers up at once (an idle one costs nothing) and measured in rounds
+    whose order rotates (bare, bare-keep, ours; then bare-keep, ours, bare; ...):
+    this machine's speed drifts by a fifth within minutes, and back-to-back runs
+    see the same machine. Dirty pages are flushed before every run: the kernel
+    writes kept files back about 30 s later, which otherwise slowed whichever
+    run came then (bare's 300 KB rounds fell from 670 to 330-370 req/s after
+    ours' rounds)."""
+    kinds = [REFERENCE, *([KEEPING] if keeping else []), "ours"]
+    results: dict[str, list[WrkResult]] = {kind: [] for kind in kinds}
+    with ExitStack() as stack:
+        servers = {
+            kind: stack.enter_context(running(kind, ours_prefix if kind == "ours" else None))
+            for kind in kinds
+        }
         for server in servers.values():
             warm_up(server, payload)
         for index in range(rounds):
-            order = ("bare", "ours") if index % 2 == 0 else ("ours", "bare")
-            for kind in order:
-                # The results ours stored earlier are still being written back to
-                # disk; flushed now, that work lands on neither server's round.
+            shift = index % len(kinds)
+            for kind in kinds[shift:] + kinds[:shift]:
+                # The files kept earlier are still being written back to disk;
+                # flushed now, that work lands on no server's round.
                 os.sync()
                 time.sleep(0.5)
                 # Each round's photos are new to ours (a re-sent photo is deduplicated).
@@ -513,7 +547,7 @@ def throughput_case(
                 )
                 results[kind].append(result)
                 print(
-                    f"  {payload.name:>5} c={connections:<3} round {index + 1} {kind:<4} "
+                    f"  {payload.name:>5} c={connections:<3} round {index + 1} {kind:<9} "
                     f"{result.rps:8.1f} req/s  p50 {result.p50_ms:8.1f} ms  "
                     f"p99 {result.p99_ms:8.1f} ms  errors {result.errors}  "
                     f"non-2xx {result.non_2xx}  server CPU {result.server_cpu:.0%}  "
@@ -521,18 +555,12 @@ def throughput_case(
                     flush=True,
                 )
         hwm = {kind: server.kb("VmHWM") / 1024 for kind, server in servers.items()}
-    round_ratios = [
-        theirs.rps / base.rps if base.rps else 0.0
-        for base, theirs in zip(results["bare"], results["ours"], strict=True)
-    ]
     return ThroughputCase(
         payload.name,
         connections,
-        bare=combined(results["bare"]),
-        ours=combined(results["ours"]),
-        bare_hwm_mb=hwm["bare"],
-        ours_hwm_mb=hwm["ours"],
-        round_ratios=round_ratios,
+        results={kind: combined(runs) for kind, runs in results.items()},
+        hwm_mb=hwm,
+        round_rps={kind: [run.rps for run in runs] for kind, runs in results.items()},
     )
 
 
@@ -652,6 +680,41 @@ def descendants_rss_kb(pid: int) -> int:
     return total
 
 
+@dataclass
+class WriteCost:
+    """CPU seconds per MB this machine spends writing a file, kept or deleted at once."""
+
+    kept_ms_per_mb: float
+    deleted_ms_per_mb: float
+
+
+def write_cost(workdir: Path, size: int = 5 * MB, files: int = 40) -> WriteCost:
+    """Writes `files` files of `size` bytes, kept, then as many deleted right after
+    their write (as the bare endpoint's temp file is). Where the two differ a lot,
+    keeping data is dear on this machine and every server that keeps its photos
+    pays it (bench/README.md)."""
+    data = os.urandom(size)
+    target = workdir / "write-cost"
+    target.mkdir()
+
+    def cpu_ms_per_mb(keep: bool) -> float:
+        before = os.times()
+        for index in range(files):
+            path = target / f"{keep}-{index}"
+            with open(path, "wb") as handle:
+                handle.write(data)
+            if not keep:
+                path.unlink()
+        after = os.times()
+        spent = (after.user - before.user) + (after.system - before.system)
+        return spent * 1000 / (files * size / MB)
+
+    try:
+        return WriteCost(cpu_ms_per_mb(keep=True), cpu_ms_per_mb(keep=False))
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -660,9 +723,19 @@ def verdict(ok: bool) -> str:
 
 
 def report(
-    cases: list[ThroughputCase], big: list[BigUploads], held: HeldIngests | None
+    cases: list[ThroughputCase],
+    big: list[BigUploads],
+    held: HeldIngests | None,
+    cost: WriteCost | None = None,
 ) -> list[str]:
     lines: list[str] = []
+    if cost is not None:
+        lines += [
+            f"This machine: writing 1 MB to a file costs {cost.kept_ms_per_mb:.2f} ms of CPU "
+            f"when the file is kept, {cost.deleted_ms_per_mb:.2f} ms when it is deleted "
+            "right after (5 MB files)",
+            "",
+        ]
     if cases:
         lines += [
             "Throughput (wrk, keep-alive, server on core 0, wrk on core 1)",
@@ -679,25 +752,46 @@ def report(
                 f"| {c.ours.p99_ms:.1f} | {c.ratio:.2f} | >= {target} "
                 f"| {verdict(c.ratio >= target)} |"
             )
-        lines += [
-            "",
-            "ratio of each round (ours/bare back to back): "
-            + "; ".join(
-                f"{c.payload} c={c.connections} "
-                + " ".join(f"{ratio:.2f}" for ratio in c.round_ratios)
-                for c in cases
-            ),
-        ]
+        if any(c.keeping for c in cases):
+            lines += [
+                "",
+                f"Keeping the photo and answering with it ({KEEPING}: the bare endpoint plus "
+                "a media store write and the photo as the answer; not a target)",
+                "",
+                f"| payload | conc | {KEEPING} req/s | p50 ms | p99 ms | {KEEPING}/bare "
+                f"| ours/{KEEPING} |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            for c in cases:
+                if (k := c.keeping) is not None:
+                    lines.append(
+                        f"| {c.payload} | {c.connections} | {k.rps:.1f} | {k.p50_ms:.1f} "
+                        f"| {k.p99_ms:.1f} | {c.ratio_of(KEEPING):.2f} "
+                        f"| {c.ratio_of('ours', KEEPING):.2f} |"
+                    )
+        lines += ["", "ratio of each round (back to back):"]
+        for c in cases:
+            pairs = [("ours", REFERENCE)]
+            if c.keeping is not None:
+                pairs += [(KEEPING, REFERENCE), ("ours", KEEPING)]
+            lines.append(
+                f"  {c.payload} c={c.connections}: "
+                + "; ".join(
+                    f"{kind}/{base} " + " ".join(f"{r:.2f}" for r in c.round_ratios(kind, base))
+                    for kind, base in pairs
+                )
+            )
         errors = [
             f"{c.payload} c={c.connections} {kind}: {r.errors} socket errors, {r.non_2xx} non-2xx"
             for c in cases
-            for kind, r in (("bare", c.bare), ("ours", c.ours))
+            for kind, r in c.results.items()
             if r.errors or r.non_2xx
         ]
         lines += ["", *(errors or ["wrk: no socket errors, no non-2xx answers"])]
-        busy = max(max(c.bare.others_cpu, c.ours.others_cpu) for c in cases)
-        low = min(min(c.bare.server_cpu, c.ours.server_cpu) for c in cases)
-        high = max(max(c.bare.server_cpu, c.ours.server_cpu) for c in cases)
+        every = [r for c in cases for r in c.results.values()]
+        busy = max(r.others_cpu for r in every)
+        low = min(r.server_cpu for r in every)
+        high = max(r.server_cpu for r in every)
         lines.append(
             f"server CPU during wrk: {low:.0%}-{high:.0%} of core 0; other processes on the "
             f"machine: up to {busy:.0%} of a core"
@@ -706,8 +800,8 @@ def report(
         lines += [
             "peak RSS (VmHWM) after each throughput case: "
             + ", ".join(
-                f"{c.payload}/c{c.connections} bare {c.bare_hwm_mb:.0f} MB ours "
-                f"{c.ours_hwm_mb:.0f} MB"
+                f"{c.payload}/c{c.connections} "
+                + " ".join(f"{kind} {mb:.0f} MB" for kind, mb in c.hwm_mb.items())
                 for c in cases
             ),
             "",
@@ -791,7 +885,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Ingest benchmark: ours vs a bare endpoint.")
     parser.add_argument("--duration", type=int, default=3, help="wrk seconds per server and round")
     parser.add_argument(
-        "--rounds", type=int, default=4, help="alternating bare/ours rounds per case"
+        "--rounds", type=int, default=4, help="rounds per case (the servers' order rotates)"
     )
     parser.add_argument("--payloads", nargs="*", default=list(PAYLOADS), choices=list(PAYLOADS))
     parser.add_argument("--connections", nargs="*", type=int, default=[8, 32])
@@ -803,6 +897,11 @@ def main() -> int:
         help="fresh-server repeats of ours' 32 x 20 MB case (its growth varies run to run)",
     )
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument(
+        "--skip-keeping",
+        action="store_true",
+        help=f"throughput without the {KEEPING} server (a third faster)",
+    )
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the raw numbers here")
     parser.add_argument(
@@ -824,6 +923,8 @@ def main() -> int:
     held: HeldIngests | None = None
     with tempfile.TemporaryDirectory(prefix="pc-bench-payloads-") as tmp:
         workdir = Path(tmp)
+        cost = write_cost(workdir)
+        print(f"{cost}", flush=True)
         payloads = {name: make_payload(name, size, workdir) for name, size in PAYLOADS.items()}
         for p in payloads.values():
             print(f"payload {p.name}: JPEG {len(p.photo)} bytes, body {len(p.body)} bytes")
@@ -832,7 +933,12 @@ def main() -> int:
                 for connections in args.connections:
                     cases.append(
                         throughput_case(
-                            payloads[name], connections, args.duration, args.rounds, ours_prefix
+                            payloads[name],
+                            connections,
+                            args.duration,
+                            args.rounds,
+                            ours_prefix,
+                            keeping=not args.skip_keeping,
                         )
                     )
         if not args.skip_memory:
@@ -846,7 +952,7 @@ def main() -> int:
             print(f"  held: {held.statuses}, peak VmRSS {held.peak_rss_mb:.0f} MB", flush=True)
 
     print()
-    print("\n".join(report(cases, big, held)))
+    print("\n".join(report(cases, big, held, cost)))
     print(f"\n(total {time.monotonic() - started:.0f} s)")
     if args.json:
         args.json.write_text(
@@ -855,6 +961,7 @@ def main() -> int:
                     "throughput": [asdict(c) | {"ratio": c.ratio} for c in cases],
                     "big_uploads": [asdict(b) | {"growth_mb": b.growth_mb} for b in big],
                     "held": asdict(held) if held else None,
+                    "write_cost": asdict(cost),
                 },
                 indent=2,
             )
