@@ -3,12 +3,16 @@ no stack trace, and no password, in them (SPEC §3.2, §8)."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 
 import httpx
+import structlog
 
 from conftest import LiveServer
 from photochanger.db import SessionFactory
+from photochanger.logs import configure_logging
 from support import INGEST_PASSWORD, booth_fields, configure_slot, echo, make_image
 
 
@@ -57,3 +61,21 @@ async def test_bad_input_leaves_no_trace_or_secret_in_the_log(
         "error",
     ]
     assert ingests[-1]["failure_reason"] == "provider_error"
+
+
+def test_httpx_request_lines_are_heard_at_debug_only() -> None:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        heard = {}
+        for level in ("INFO", "DEBUG"):
+            buffer = io.StringIO()
+            configure_logging(level, stream=buffer)
+            logging.getLogger("httpx").info('HTTP Request: POST http://x "HTTP/1.1 200 OK"')
+            logging.getLogger("photochanger.providers.http").info("provider_call")
+            heard[level] = [json.loads(line)["event"] for line in buffer.getvalue().splitlines()]
+    finally:
+        root.handlers[:], root.level = saved
+        structlog.reset_defaults()
+    assert heard["INFO"] == ["provider_call"]
+    assert heard["DEBUG"] == ['HTTP Request: POST http://x "HTTP/1.1 200 OK"', "provider_call"]

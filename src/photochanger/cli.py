@@ -115,7 +115,7 @@ def _migrate(config: Settings, _args: argparse.Namespace) -> int:
     generated = asyncio.run(run())
     print("Database is up to date.")
     if generated:
-        print(f"New ingest password (shown once): {generated}")
+        print(f"New ingest password: {generated} (`photochanger info` shows it again)")
     return 0
 
 

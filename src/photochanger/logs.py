@@ -45,3 +45,8 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
         logging.getLogger(name).propagate = True
     # Alembic narrates every schema check at INFO; its news is only for `migrate`.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every request at INFO: noise on `demo`'s terminal and beside the
+    # drivers' own `provider_call` events. Heard at DEBUG only, with httpcore.
+    quiet = logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(quiet)
