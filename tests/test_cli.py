@@ -52,7 +52,10 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
 def test_demo_sends_a_photo_through_a_running_server(
     live_server: LiveServer, config: Settings, tmp_path: Path
 ) -> None:
-    env = {"PHOTOCHANGER_DATABASE_URL": config.resolved_database_url}
+    env = {
+        "PHOTOCHANGER_DATABASE_URL": config.resolved_database_url,
+        "PHOTOCHANGER_LOG_LEVEL": "INFO",  # as a user has it; DEBUG would let httpx speak
+    }
     out = tmp_path / "result.jpg"
     result = photochanger(
         "demo", "--slot", "slot-002", "--url", live_server.base_url, "--out", str(out), env=env

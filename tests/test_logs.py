@@ -63,19 +63,31 @@ async def test_bad_input_leaves_no_trace_or_secret_in_the_log(
     assert ingests[-1]["failure_reason"] == "provider_error"
 
 
-def test_httpx_request_lines_are_heard_at_debug_only() -> None:
+def test_library_loggers_are_quiet_but_never_louder_than_asked() -> None:
+    """httpx's request lines only at DEBUG; warnings of httpx and alembic at INFO;
+    nothing of theirs at ERROR."""
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
     try:
         heard = {}
-        for level in ("INFO", "DEBUG"):
+        for level in ("INFO", "DEBUG", "ERROR"):
             buffer = io.StringIO()
             configure_logging(level, stream=buffer)
             logging.getLogger("httpx").info('HTTP Request: POST http://x "HTTP/1.1 200 OK"')
+            logging.getLogger("httpcore").warning("connection lost")
+            logging.getLogger("alembic").warning("alembic says")
             logging.getLogger("photochanger.providers.http").info("provider_call")
             heard[level] = [json.loads(line)["event"] for line in buffer.getvalue().splitlines()]
     finally:
         root.handlers[:], root.level = saved
+        for name in ("httpx", "httpcore", "alembic"):
+            logging.getLogger(name).setLevel(logging.NOTSET)
         structlog.reset_defaults()
-    assert heard["INFO"] == ["provider_call"]
-    assert heard["DEBUG"] == ['HTTP Request: POST http://x "HTTP/1.1 200 OK"', "provider_call"]
+    assert heard["INFO"] == ["connection lost", "alembic says", "provider_call"]
+    assert heard["DEBUG"] == [
+        'HTTP Request: POST http://x "HTTP/1.1 200 OK"',
+        "connection lost",
+        "alembic says",
+        "provider_call",
+    ]
+    assert heard["ERROR"] == []  # quiet is never louder than the level asked for

@@ -43,10 +43,12 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # A logger's own level decides for the records it passes up, so "quiet" is
+    # WARNING, or the level asked for when that is higher.
+    quiet = max(root.level, logging.WARNING)
     # Alembic narrates every schema check at INFO; its news is only for `migrate`.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(quiet)
     # httpx logs every request at INFO: noise on `demo`'s terminal and beside the
     # drivers' own `provider_call` events. Heard at DEBUG only, with httpcore.
-    quiet = logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING
     for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(quiet)
+        logging.getLogger(name).setLevel(logging.NOTSET if root.level <= logging.DEBUG else quiet)
