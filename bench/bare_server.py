@@ -53,8 +53,10 @@ def create_app(spool_dir: Path, keep: bool = False) -> Starlette:
             await store.put_bytes(key, file.data)
             return Response(file.data, media_type="image/jpeg")
         assert file.path is not None
-        await store.put_file(key, file.path)
-        return StreamingResponse(store.stream(key), media_type="image/jpeg")
+        size = await store.put_file(key, file.path)
+        return StreamingResponse(
+            store.stream(key), media_type="image/jpeg", headers={"content-length": str(size)}
+        )
 
     async def upload(request: Request) -> Response:
         length = request.headers.get("content-length")

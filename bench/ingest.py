@@ -1,13 +1,14 @@
 """Ingest benchmark (not part of CI): our `POST /api/ingest/{slot}` with the instant
 `echo` provider against a bare Starlette endpoint (bench/bare_server.py) that only
-streams the same multipart upload through the same parser to a temp file, hashing it.
+streams the same multipart upload through the same parser to a temp file, hashing it,
+and against that endpoint made to keep the photo and answer with it (`bare-keep`).
 
-    .venv/bin/python bench/ingest.py            # everything, about 4-5 minutes
+    .venv/bin/python bench/ingest.py            # everything, about 6 minutes
     .venv/bin/python bench/ingest.py --help     # durations, subsets, JSON output
 
 Everything stays on 127.0.0.1. The servers run on core 0 (`taskset -c 0`), started
-fresh for every case (for throughput both at once, measured in alternating rounds,
-one loaded at a time); the load generator (`wrk` with bench/multipart.lua for
+fresh for every case (for throughput all three at once, measured in rounds, one
+loaded at a time); the load generator (`wrk` with bench/multipart.lua for
 throughput, this process for the memory cases) runs on core 1. It prints one
 table and PASS/FAIL per target of the issue; it always exits 0 (a report, not a
 test) unless the tools are missing or a server cannot start.
@@ -518,14 +519,14 @@ def throughput_case(
     ours_prefix: list[str] | None,
     keeping: bool = True,
 ) -> ThroughputCase:
-    """All servers up at once (an idle one costs nothing) and measured in rounds
-    whose order rotates (bare, bare-keep, ours; then bare-keep, ours, bare; ...):
-    this machine's speed drifts by a fifth within minutes, and back-to-back runs
-    see the same machine. Dirty pages are flushed before every run: the kernel
-    writes kept files back about 30 s later, which otherwise slowed whichever
-    run came then (bare's 300 KB rounds fell from 670 to 330-370 req/s after
-    ours' rounds)."""
-    kinds = [REFERENCE, *([KEEPING] if keeping else []), "ours"]
+    """All servers up at once (an idle one costs nothing) and measured in rounds:
+    bare, ours, bare-keep; then bare-keep, ours, bare; and so on. This machine's
+    speed drifts by a fifth within minutes, so ours runs right next to each
+    reference in every round, and the references take turns going first. Dirty
+    pages are flushed before every run: the kernel writes kept files back about
+    30 s later, which otherwise slowed whichever run came then (bare's 300 KB
+    rounds fell from 670 to 330-370 req/s after ours' rounds)."""
+    kinds = [REFERENCE, "ours", *([KEEPING] if keeping else [])]
     results: dict[str, list[WrkResult]] = {kind: [] for kind in kinds}
     with ExitStack() as stack:
         servers = {
@@ -535,8 +536,7 @@ def throughput_case(
         for server in servers.values():
             warm_up(server, payload)
         for index in range(rounds):
-            shift = index % len(kinds)
-            for kind in kinds[shift:] + kinds[:shift]:
+            for kind in kinds if index % 2 == 0 else kinds[::-1]:
                 # The files kept earlier are still being written back to disk;
                 # flushed now, that work lands on no server's round.
                 os.sync()
@@ -688,31 +688,33 @@ class WriteCost:
     deleted_ms_per_mb: float
 
 
-def write_cost(workdir: Path, size: int = 5 * MB, files: int = 40) -> WriteCost:
-    """Writes `files` files of `size` bytes, kept, then as many deleted right after
-    their write (as the bare endpoint's temp file is). Where the two differ a lot,
-    keeping data is dear on this machine and every server that keeps its photos
-    pays it (bench/README.md)."""
+def write_cost(workdir: Path, size: int = 5 * MB, files: int = 10, passes: int = 4) -> WriteCost:
+    """CPU per MB of writing files of `size` bytes that are kept, and of files
+    deleted right after their write (as the bare endpoint's temp file is): `passes`
+    passes of `files` files each way, alternating (deleted first), `sync` before
+    each. Where the two differ a lot, keeping data is dear on this machine and
+    every server that keeps its photos pays it (bench/README.md)."""
     data = os.urandom(size)
     target = workdir / "write-cost"
     target.mkdir()
-
-    def cpu_ms_per_mb(keep: bool) -> float:
-        before = os.times()
-        for index in range(files):
-            path = target / f"{keep}-{index}"
-            with open(path, "wb") as handle:
-                handle.write(data)
-            if not keep:
-                path.unlink()
-        after = os.times()
-        spent = (after.user - before.user) + (after.system - before.system)
-        return spent * 1000 / (files * size / MB)
-
+    spent = {True: 0.0, False: 0.0}
     try:
-        return WriteCost(cpu_ms_per_mb(keep=True), cpu_ms_per_mb(keep=False))
+        for index in range(2 * passes):
+            keep = index % 2 == 1
+            os.sync()
+            before = os.times()
+            for number in range(files):
+                path = target / f"{index}-{number}"
+                with open(path, "wb") as handle:
+                    handle.write(data)
+                if not keep:
+                    path.unlink()
+            after = os.times()
+            spent[keep] += (after.user - before.user) + (after.system - before.system)
     finally:
         shutil.rmtree(target, ignore_errors=True)
+    megabytes = passes * files * size / MB
+    return WriteCost(spent[True] * 1000 / megabytes, spent[False] * 1000 / megabytes)
 
 
 # --------------------------------------------------------------------------- report
@@ -769,7 +771,7 @@ def report(
                         f"| {k.p99_ms:.1f} | {c.ratio_of(KEEPING):.2f} "
                         f"| {c.ratio_of('ours', KEEPING):.2f} |"
                     )
-        lines += ["", "ratio of each round (back to back):"]
+        lines += ["", "ratio of each round (the two servers measured in the same round):"]
         for c in cases:
             pairs = [("ours", REFERENCE)]
             if c.keeping is not None:

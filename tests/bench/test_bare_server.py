@@ -72,6 +72,7 @@ async def test_bare_keep_stores_the_photo_and_answers_with_it(
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "image/jpeg"
     assert answer.content == photo
+    assert answer.headers["content-length"] == str(len(photo))  # as ours answers
     kept = kept_files(tmp_path)
     assert [path.read_bytes() for path in kept if ".tmp" not in path.parts] == [photo]
     assert list((tmp_path / "spool").iterdir()) == []  # the upload's spool file is gone
