@@ -18,7 +18,7 @@ from photochanger.auth.service import AuthService, resolve_jwt_secret
 from photochanger.cleanup.endpoints import router as cleanup_router
 from photochanger.cleanup.scheduler import PeriodicCleanup
 from photochanger.cleanup.service import CleanupService
-from photochanger.config import Settings
+from photochanger.config import MB, Settings
 from photochanger.db import Database, create_engine, create_session_factory
 from photochanger.dependencies import Services
 from photochanger.errors import (
@@ -94,7 +94,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
             previews=previews,
             ingest=IngestService(database=database, store=store, registry=registry, config=config),
             auth=AuthService(database, await resolve_jwt_secret(database, config)),
-            photo_memory=ByteBudget(config.photo_memory_mb * 1024 * 1024),
+            photo_memory=ByteBudget(config.photo_memory_mb * MB),
         )
         app.state.gallery = GalleryService(database)
         periodic_cleanup = None

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GLOBAL_UPLOAD_CAP_MB = 20
 """SPEC §3.1: no upload is ever larger than this, whatever a slot says."""
+MB = 1024 * 1024
+"""Bytes in a MB as the size limits count them (`size_limit_mb`, the cap)."""
 
 MIN_JWT_SECRET_LENGTH = 32
 EXAMPLE_JWT_SECRET = "replace-me-with-at-least-32-random-characters"  # noqa: S105

@@ -18,14 +18,12 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, select
 
-from photochanger.config import GLOBAL_UPLOAD_CAP_MB
+from photochanger.config import GLOBAL_UPLOAD_CAP_MB, MB
 from photochanger.db import Database
 from photochanger.models.config_version import CONFIG_VERSION_ROW, ConfigVersion
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.settings.service import read_runtime_settings
 from photochanger.slots.repository import SlotConfig, SlotRepository
-
-MB = 1024 * 1024
 
 _CONFIG_VERSION = select(ConfigVersion.value).where(ConfigVersion.id == CONFIG_VERSION_ROW)
 

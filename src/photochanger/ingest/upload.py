@@ -18,6 +18,7 @@ from typing import IO
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 
+from photochanger.config import MB
 from photochanger.errors import InvalidRequest, PayloadTooLarge
 from photochanger.ingest.media_type import SNIFF_BYTES, sniff_image_mime
 from photochanger.memory import ByteBudget
@@ -231,9 +232,9 @@ class _FormBuilder:
         self._target = None
 
     def too_large_details(self) -> str:
-        limit_mb = self._file_limit / (1024 * 1024)
+        limit_mb = self._file_limit / MB
         if self._declared_length:
-            size = f"about {self._declared_length / (1024 * 1024):.1f} MB"
+            size = f"about {self._declared_length / MB:.1f} MB"
         else:
             size = f"more than {limit_mb:.1f} MB"
         return f"file is {size}; the limit is {limit_mb:.1f} MB"
@@ -252,9 +253,8 @@ def boundary_of(content_type: str | None) -> bytes:
 def check_declared_length(declared_length: int | None, file_limit: int) -> None:
     """SPEC §3.1: a Content-Length already over the cap is refused before reading."""
     if declared_length is not None and declared_length > file_limit + MULTIPART_OVERHEAD_BYTES:
-        mb = 1024 * 1024
         raise PayloadTooLarge(
-            f"request is {declared_length / mb:.1f} MB; the limit is {file_limit / mb:.1f} MB"
+            f"request is {declared_length / MB:.1f} MB; the limit is {file_limit / MB:.1f} MB"
         )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from photochanger.config import MB
 from photochanger.errors import (
     InvalidPassword,
     InvalidRequest,
@@ -63,9 +64,8 @@ def check_slot(
 def check_size(file: SpooledFile, limit_bytes: int) -> None:
     """413 for a file the parser let through under a limit since lowered."""
     if file.size > limit_bytes:
-        mb = 1024 * 1024
         raise PayloadTooLarge(
-            f"file is {file.size / mb:.1f} MB; the limit is {limit_bytes / mb:.1f} MB"
+            f"file is {file.size / MB:.1f} MB; the limit is {limit_bytes / MB:.1f} MB"
         )
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from photochanger.auth.dependencies import AdminUser
-from photochanger.config import GLOBAL_UPLOAD_CAP_MB
+from photochanger.config import GLOBAL_UPLOAD_CAP_MB, MB
 from photochanger.dependencies import ServicesDep
 from photochanger.errors import (
     InvalidRequest,
@@ -34,7 +34,7 @@ from photochanger.template_media.service import (
 
 router = APIRouter(tags=["template media"])
 
-UPLOAD_LIMIT_BYTES = GLOBAL_UPLOAD_CAP_MB * 1024 * 1024
+UPLOAD_LIMIT_BYTES = GLOBAL_UPLOAD_CAP_MB * MB
 
 
 async def get_template_media_service(services: ServicesDep) -> TemplateMediaService:
