@@ -9,7 +9,6 @@ import io
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -34,7 +33,7 @@ from photochanger.config import Settings
 from photochanger.db import Database, SessionFactory, create_engine, create_session_factory
 from photochanger.logs import configure_logging
 from photochanger.schema import upgrade_to_head
-from support import ADMIN_PASSWORD, ADMIN_USERNAME, INGEST_PASSWORD
+from support import ADMIN_PASSWORD, ADMIN_USERNAME, INGEST_PASSWORD, free_port
 
 pytest_plugins = ["fakes.turbotext_bench"]
 
@@ -247,13 +246,6 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def start_live_server(config: Settings, extra_env: dict[str, str] | None = None) -> LiveServer:

@@ -117,6 +117,13 @@ def echo(delay_seconds: float = 0.0, **extra: Any) -> dict[str, Any]:
     }
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 def tmp_file_count(directory: os.PathLike[str]) -> int:
     return sum(1 for _ in os.scandir(directory))
 

@@ -48,6 +48,9 @@ from photochanger.settings.service import ensure_ingest_password
 from photochanger.slots.endpoints import router as slots_router
 from photochanger.stats.endpoints import router as stats_router
 from photochanger.template_media.endpoints import router as template_media_router
+from photochanger.web.assets import StaticAssets
+from photochanger.web.endpoints import router as web_router
+from photochanger.web.security import SecurityHeadersMiddleware
 
 log = structlog.get_logger("photochanger")
 
@@ -120,6 +123,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
         "the edited photo comes back within the sync window.",
         lifespan=lifespan,
     )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     # Starlette types a handler as taking any Exception; each of ours takes the
     # class it is registered for, hence the ignores.
@@ -141,6 +145,8 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(cleanup_router)
     app.include_router(jobs_router)
     app.include_router(stats_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticAssets(), name="static")
     return app
 
 

@@ -21,6 +21,9 @@ class SlotSummary(BaseModel):
     updated_by: str
     ingest_url: str = Field(description="Where the booth POSTs its photos.")
     last_job_at: datetime | None = Field(description="Start of the slot's newest job.")
+    last_job_status: str | None = Field(
+        description="That job's status: `pending`, `done`, `failed` or `timeout`."
+    )
 
 
 class SlotList(BaseModel):

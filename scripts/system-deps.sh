@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# What `make test` needs beyond Python: the PostgreSQL 15 server (for the
+# PostgreSQL half of the suite) and Debian's Chromium (the web UI's browser
+# tests, driven by Playwright with executable_path=/usr/bin/chromium; Playwright
+# never downloads a browser here). Installs only what is missing, as root with
+# apt-get; elsewhere it says what to install and fails.
+set -euo pipefail
+
+missing=()
+have_pg=""
+for dir in /usr/lib/postgresql/15/bin /usr/local/bin /usr/bin; do
+  if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then have_pg=1; break; fi
+done
+[ -n "$have_pg" ] || missing+=(postgresql-15)
+[ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null; then
+  echo "system-deps: please install ${missing[*]} (Debian packages), then run make test again" >&2
+  exit 1
+fi
+echo "system-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,105 @@
+"""Login and the dashboard in Chromium (issue 16): wrong password first, back to
+the page asked for, the 15 slots with their ingest URLs, text escaped, photos
+arriving while the page is open."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from e2e_support import (
+    PHONE,
+    WebServer,
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    screenshot,
+)
+from playwright.async_api import BrowserContext, Page, expect
+
+from support import ADMIN_PASSWORD, ADMIN_USERNAME, INGEST_PASSWORD, booth_fields, make_image
+
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+
+
+async def test_login_refuses_a_wrong_password_then_returns_to_the_page_asked_for(
+    context: BrowserContext,
+) -> None:
+    page = await context.new_page()
+    await page.goto("/?from=bookmark")
+    await expect(page).to_have_url(re.compile(r"/login\?next=%2F%3Ffrom%3Dbookmark$"))
+    await page.get_by_label("Username").fill(ADMIN_USERNAME)
+    await page.get_by_label("Password", exact=True).fill("not-the-password")
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+    await screenshot(page, "login-wrong-password")
+    await assert_accessible(page)
+
+    password = page.get_by_label("Password", exact=True)
+    await page.get_by_label("Show password").check()
+    assert await password.get_attribute("type") == "text"
+    await password.fill(ADMIN_PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page).to_have_url(re.compile(r"/\?from=bookmark$"))
+    await expect(page.get_by_role("heading", name="Slots", exact=True)).to_be_visible()
+
+
+async def test_login_page_refuses_to_send_the_admin_to_another_site(
+    context: BrowserContext,
+) -> None:
+    page = await context.new_page()
+    await page.goto("/login?next=//example.com/phish")
+    await page.get_by_label("Username").fill(ADMIN_USERNAME)
+    await page.get_by_label("Password", exact=True).fill(ADMIN_PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.get_by_role("heading", name="Slots", exact=True)).to_be_visible()
+    assert page.url.rstrip("/") == context_base(page)
+
+
+def context_base(page: Page) -> str:
+    return re.sub(r"^(https?://[^/]+).*$", r"\1", page.url)
+
+
+async def test_dashboard_shows_the_15_slots_with_escaped_names_and_the_booth_password(
+    admin_page: Page, admin_api: httpx.AsyncClient, web_server: WebServer
+) -> None:
+    (await admin_api.put("/api/slots/slot-014", json={"name": HOSTILE_NAME})).raise_for_status()
+    page = admin_page
+    alerts: list[str] = []
+    page.on("dialog", lambda dialog: alerts.append(dialog.message))
+    await page.goto("/")
+    cards = page.locator("article.slot-card")
+    await expect(cards).to_have_count(15)
+    hostile = page.locator("[data-slot='slot-014']")
+    await expect(hostile.get_by_role("link")).to_have_text(HOSTILE_NAME)
+    assert await hostile.locator("img").count() == 0
+    assert alerts == []
+    first = page.locator("[data-slot='slot-001']")
+    await expect(first.locator("code.url")).to_have_text(
+        f"{web_server.base_url}/api/ingest/slot-001"
+    )
+    await expect(page.locator(".booth code.secret")).to_have_text(INGEST_PASSWORD)
+    await screenshot(page, "dashboard-desktop")
+    await assert_accessible(page)
+
+    await page.set_viewport_size(PHONE)
+    await assert_no_horizontal_scroll(page)
+    await screenshot(page, "dashboard-phone")
+
+
+async def test_dashboard_shows_a_photo_arriving_without_a_reload(
+    admin_page: Page, web_server: WebServer
+) -> None:
+    page = admin_page
+    await page.goto("/")
+    card = page.locator("[data-slot='slot-005']")
+    await expect(card).to_be_visible()
+    async with httpx.AsyncClient(timeout=60) as booth:
+        answer = await booth.post(
+            f"{web_server.base_url}/api/ingest/slot-005",
+            data=booth_fields(),
+            files={"fileToUpload": ("IMG_0001.jpg", make_image(), "image/jpeg")},
+        )
+    assert answer.status_code == 200, answer.text
+    # The page polls every 5 s: the card shows the new photo without a reload.
+    await expect(card.locator(".pill.done")).to_have_text("done", timeout=15_000)
+    await expect(card.locator(".last time")).to_be_visible()
