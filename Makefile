@@ -40,6 +40,7 @@ fmt: install-dev
 	$(BIN)/ruff format src tests bench
 
 test: lint
+	scripts/system-deps.sh
 	scripts/with-postgres.sh $(BIN)/pytest -q -n 2
 
 bench: install-dev

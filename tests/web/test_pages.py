@@ -104,7 +104,8 @@ async def test_pages_load_only_scripts_of_this_site_and_every_asset_exists(
     parser = Scripts()
     parser.feed(page.text)
     assert parser.inline == []
-    assert parser.sources and all(src and src.startswith("/static/") for src in parser.sources)
+    assert parser.sources
+    assert all(src and src.startswith("/static/") for src in parser.sources)
     for url in [*parser.sources, *parser.links]:
         assert url is not None
         asset = await client.get(url)
