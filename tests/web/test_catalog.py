@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from photochanger.errors import all_error_classes
+from photochanger.template_media.schemas import TEMPLATE_ROLES
 from photochanger.web import endpoints
 from photochanger.web.catalog import CATALOG_DIR, LANGUAGES, pick_language
 from photochanger.web.shell import Page
@@ -22,8 +23,9 @@ PYTHON = sorted(WEB.rglob("*.py"))
 # STATUS_KEYS = {done: "status.done"}: any quoted `prefix.name` of a known key.
 LITERAL = re.compile(r"""["'`]([a-z_]+\.[a-z0-9_.]+)["'`]""")
 CALL = re.compile(r"""\bt\(\s*["']([^"']+)["']""")
-DYNAMIC_PREFIXES = {"error."}
-"""Keys the UI builds at run time: `error.<failure_reason>` (checked below)."""
+DYNAMIC_PREFIXES = {"error.", "role."}
+"""Keys the UI builds at run time: `error.<failure_reason>` and
+`role.<template role>` (both checked below)."""
 
 
 def catalogs() -> dict[str, dict[str, str]]:
@@ -113,3 +115,9 @@ def test_the_language_follows_the_switch_then_the_browser(
     cookie: str | None, header: str | None, expected: str
 ) -> None:
     assert pick_language(cookie, header) == expected
+
+
+def test_every_template_role_has_a_name_and_no_stale_one() -> None:
+    english = catalogs()["en"]
+    named = {key.removeprefix("role.") for key in english if key.startswith("role.")}
+    assert named == set(TEMPLATE_ROLES)
