@@ -33,7 +33,7 @@ from photochanger.auth.repository import AccountRepository
 from photochanger.config import Settings
 from photochanger.db import Database, SessionFactory, create_engine, create_session_factory
 from photochanger.logs import configure_logging
-from photochanger.schema import upgrade_to_head
+from photochanger.migrate import upgrade_to_head
 from support import ADMIN_PASSWORD, ADMIN_USERNAME, INGEST_PASSWORD
 
 pytest_plugins = ["fakes.turbotext_bench"]

@@ -40,9 +40,9 @@ from photochanger.media.preview import PreviewMaker
 from photochanger.media.store import LocalMediaStore
 from photochanger.memory import ByteBudget
 from photochanger.middleware import RequestIdMiddleware
+from photochanger.migrate import current_revision, head_revision
 from photochanger.providers.endpoints import router as providers_router
 from photochanger.providers.registry import build_registry
-from photochanger.schema import current_revision, head_revision
 from photochanger.settings.endpoints import router as settings_router
 from photochanger.settings.service import ensure_ingest_password
 from photochanger.slots.endpoints import router as slots_router
