@@ -19,7 +19,7 @@ from photochanger.cleanup.endpoints import router as cleanup_router
 from photochanger.cleanup.scheduler import PeriodicCleanup
 from photochanger.cleanup.service import CleanupService
 from photochanger.config import MB, Settings
-from photochanger.db import Database, create_engine, create_session_factory
+from photochanger.db import Database, create_engine
 from photochanger.dependencies import Services
 from photochanger.errors import (
     InternalError,
@@ -70,7 +70,6 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 f"database schema is at {revision!r}, not {head_revision()!r}: "
                 "run `photochanger migrate` first"
             )
-        factory = create_session_factory(engine)
         database = Database(engine)
         store = LocalMediaStore(config.resolved_media_root)
         store.prepare()
@@ -87,7 +86,6 @@ def create_app(config: Settings | None = None) -> FastAPI:
         app.state.services = Services(
             config=config,
             engine=engine,
-            factory=factory,
             database=database,
             store=store,
             registry=registry,

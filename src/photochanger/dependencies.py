@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from photochanger.auth.service import AuthService
 from photochanger.config import Settings
-from photochanger.db import Database, SessionFactory
+from photochanger.db import Database
 from photochanger.ingest.service import IngestService
 from photochanger.media.preview import PreviewMaker
 from photochanger.media.store import LocalMediaStore
@@ -22,7 +22,6 @@ from photochanger.providers.registry import ProviderRegistry
 class Services:
     config: Settings
     engine: AsyncEngine
-    factory: SessionFactory
     database: Database
     store: LocalMediaStore
     registry: ProviderRegistry
