@@ -35,8 +35,10 @@ from photochanger.ingest.endpoints import router as ingest_router
 from photochanger.ingest.service import IngestService
 from photochanger.jobs.endpoints import router as jobs_router
 from photochanger.jobs.recovery import close_interrupted_jobs
+from photochanger.jobs.service import JobService
 from photochanger.media.endpoints import router as media_router
 from photochanger.media.preview import PreviewMaker
+from photochanger.media.service import MediaService
 from photochanger.media.store import LocalMediaStore
 from photochanger.memory import ByteBudget
 from photochanger.middleware import RequestIdMiddleware
@@ -44,10 +46,13 @@ from photochanger.migrate import current_revision, head_revision
 from photochanger.providers.endpoints import router as providers_router
 from photochanger.providers.registry import build_registry
 from photochanger.settings.endpoints import router as settings_router
-from photochanger.settings.service import ensure_ingest_password
+from photochanger.settings.service import SettingsService, ensure_ingest_password
 from photochanger.slots.endpoints import router as slots_router
+from photochanger.slots.service import SlotService
 from photochanger.stats.endpoints import router as stats_router
+from photochanger.stats.service import StatsService
 from photochanger.template_media.endpoints import router as template_media_router
+from photochanger.template_media.service import TemplateMediaService
 
 log = structlog.get_logger("photochanger")
 
@@ -83,24 +88,29 @@ def create_app(config: Settings | None = None) -> FastAPI:
             # Shown once, on the operator's console, never through the logs.
             print(f"New ingest password: {generated}", file=sys.stderr)
         previews = PreviewMaker(store, database)
+        cleanup = CleanupService(database, store)
         app.state.services = Services(
             config=config,
-            engine=engine,
             database=database,
             store=store,
             registry=registry,
             previews=previews,
-            ingest=IngestService(database=database, store=store, registry=registry, config=config),
-            auth=AuthService(database, await resolve_jwt_secret(database, config)),
             photo_memory=ByteBudget(config.photo_memory_mb * MB),
+            auth=AuthService(database, await resolve_jwt_secret(database, config)),
+            ingest=IngestService(database=database, store=store, registry=registry, config=config),
+            slots=SlotService(database, registry, config),
+            settings=SettingsService(database, config),
+            template_media=TemplateMediaService(database, store),
+            jobs=JobService(database, config),
+            media=MediaService(database, store, previews),
+            gallery=GalleryService(database),
+            stats=StatsService(database),
+            cleanup=cleanup,
         )
-        app.state.gallery = GalleryService(database)
         periodic_cleanup = None
         if config.cleanup_enabled:
             # Started last: the first run comes after the app is serving.
-            periodic_cleanup = PeriodicCleanup(
-                CleanupService(database, store).run, config.cleanup_interval_seconds
-            )
+            periodic_cleanup = PeriodicCleanup(cleanup.run, config.cleanup_interval_seconds)
             periodic_cleanup.start()
         try:
             yield
