@@ -40,7 +40,7 @@ from photochanger.auth.passwords import hash_password
 from photochanger.auth.repository import AccountRepository
 from photochanger.config import Settings
 from photochanger.db import Database, create_engine
-from photochanger.schema import upgrade_to_head
+from photochanger.migrate import upgrade_to_head
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MS = 300.0

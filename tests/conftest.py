@@ -30,10 +30,17 @@ from photochanger.app import create_app
 from photochanger.auth.passwords import hash_password
 from photochanger.auth.repository import AccountRepository
 from photochanger.config import Settings
-from photochanger.db import Database, SessionFactory, create_engine, create_session_factory
+from photochanger.db import Database, create_engine
 from photochanger.logs import configure_logging
-from photochanger.schema import upgrade_to_head
-from support import ADMIN_PASSWORD, ADMIN_USERNAME, INGEST_PASSWORD, free_port
+from photochanger.migrate import upgrade_to_head
+from support import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    INGEST_PASSWORD,
+    SessionFactory,
+    free_port,
+    session_factory_of,
+)
 
 pytest_plugins = ["fakes.turbotext_bench"]
 
@@ -200,15 +207,15 @@ async def admin_client(app: FastAPI, admin_token: str) -> AsyncIterator[httpx.As
 
 
 @pytest.fixture
-def factory(app: FastAPI) -> SessionFactory:
-    services = app.state.services
-    return services.factory  # type: ignore[no-any-return]
-
-
-@pytest.fixture
 def database(app: FastAPI) -> Database:
     services = app.state.services
     return services.database  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def factory(database: Database) -> SessionFactory:
+    """ORM sessions on the app's own engine and pool."""
+    return session_factory_of(database.engine)
 
 
 @pytest.fixture
@@ -220,7 +227,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def session_factory(engine: AsyncEngine) -> SessionFactory:
-    return create_session_factory(engine)
+    return session_factory_of(engine)
 
 
 @dataclass

@@ -19,14 +19,19 @@ import httpx
 import numpy as np
 from PIL import Image
 from sqlalchemy import Connection, insert, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from photochanger.db import Database, SessionFactory
+from photochanger.db import Database
 from photochanger.deadline import Deadline
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import LocalMediaStore
 from photochanger.models import Job, Setting, Slot
 from photochanger.models.base import utcnow
 from photochanger.providers.base import InputImage, JobContext, OperationSettings, TemplateImage
+
+SessionFactory = async_sessionmaker[AsyncSession]
+"""ORM sessions for tests that arrange or inspect rows directly; the app runs
+its own SQL through `Database`."""
 
 INGEST_PASSWORD = "booth-secret"
 ADMIN_USERNAME = "studio"
@@ -95,6 +100,10 @@ def multipart_body(
         )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def session_factory_of(engine: AsyncEngine) -> SessionFactory:
+    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 async def configure_slot(factory: SessionFactory, slot_id: str, **values: Any) -> None:

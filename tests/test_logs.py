@@ -11,9 +11,8 @@ import httpx
 import structlog
 
 from conftest import LiveServer
-from photochanger.db import SessionFactory
 from photochanger.logs import configure_logging
-from support import INGEST_PASSWORD, booth_fields, configure_slot, echo, make_image
+from support import INGEST_PASSWORD, SessionFactory, booth_fields, configure_slot, echo, make_image
 
 
 async def test_bad_input_leaves_no_trace_or_secret_in_the_log(

@@ -19,7 +19,7 @@ from photochanger.cleanup.endpoints import router as cleanup_router
 from photochanger.cleanup.scheduler import PeriodicCleanup
 from photochanger.cleanup.service import CleanupService
 from photochanger.config import MB, Settings
-from photochanger.db import Database, create_engine, create_session_factory
+from photochanger.db import Database, create_engine
 from photochanger.dependencies import Services
 from photochanger.errors import (
     InternalError,
@@ -35,19 +35,24 @@ from photochanger.ingest.endpoints import router as ingest_router
 from photochanger.ingest.service import IngestService
 from photochanger.jobs.endpoints import router as jobs_router
 from photochanger.jobs.recovery import close_interrupted_jobs
+from photochanger.jobs.service import JobService
 from photochanger.media.endpoints import router as media_router
 from photochanger.media.preview import PreviewMaker
+from photochanger.media.service import MediaService
 from photochanger.media.store import LocalMediaStore
 from photochanger.memory import ByteBudget
 from photochanger.middleware import RequestIdMiddleware
+from photochanger.migrate import current_revision, head_revision
 from photochanger.providers.endpoints import router as providers_router
 from photochanger.providers.registry import build_registry
-from photochanger.schema import current_revision, head_revision
 from photochanger.settings.endpoints import router as settings_router
-from photochanger.settings.service import ensure_ingest_password
+from photochanger.settings.service import SettingsService, ensure_ingest_password
 from photochanger.slots.endpoints import router as slots_router
+from photochanger.slots.service import SlotService
 from photochanger.stats.endpoints import router as stats_router
+from photochanger.stats.service import StatsService
 from photochanger.template_media.endpoints import router as template_media_router
+from photochanger.template_media.service import TemplateMediaService
 from photochanger.web.assets import StaticAssets
 from photochanger.web.endpoints import router as web_router
 from photochanger.web.security import SecurityHeadersMiddleware
@@ -73,7 +78,6 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 f"database schema is at {revision!r}, not {head_revision()!r}: "
                 "run `photochanger migrate` first"
             )
-        factory = create_session_factory(engine)
         database = Database(engine)
         store = LocalMediaStore(config.resolved_media_root)
         store.prepare()
@@ -87,25 +91,29 @@ def create_app(config: Settings | None = None) -> FastAPI:
             # Shown once, on the operator's console, never through the logs.
             print(f"New ingest password: {generated}", file=sys.stderr)
         previews = PreviewMaker(store, database)
+        cleanup = CleanupService(database, store)
         app.state.services = Services(
             config=config,
-            engine=engine,
-            factory=factory,
             database=database,
             store=store,
             registry=registry,
             previews=previews,
-            ingest=IngestService(database=database, store=store, registry=registry, config=config),
-            auth=AuthService(database, await resolve_jwt_secret(database, config)),
             photo_memory=ByteBudget(config.photo_memory_mb * MB),
+            auth=AuthService(database, await resolve_jwt_secret(database, config)),
+            ingest=IngestService(database=database, store=store, registry=registry, config=config),
+            slots=SlotService(database, registry, config),
+            settings=SettingsService(database, config),
+            template_media=TemplateMediaService(database, store),
+            jobs=JobService(database, config),
+            media=MediaService(database, store, previews),
+            gallery=GalleryService(database),
+            stats=StatsService(database),
+            cleanup=cleanup,
         )
-        app.state.gallery = GalleryService(database)
         periodic_cleanup = None
         if config.cleanup_enabled:
             # Started last: the first run comes after the app is serving.
-            periodic_cleanup = PeriodicCleanup(
-                CleanupService(database, store).run, config.cleanup_interval_seconds
-            )
+            periodic_cleanup = PeriodicCleanup(cleanup.run, config.cleanup_interval_seconds)
             periodic_cleanup.start()
         try:
             yield

@@ -23,9 +23,9 @@ from photochanger.auth.service import (
 )
 from photochanger.config import Settings
 from photochanger.db import Database, create_engine
+from photochanger.migrate import upgrade_to_head
 from photochanger.providers.base import ProviderName
 from photochanger.providers.check import CHECK_REQUESTS, check_provider
-from photochanger.schema import upgrade_to_head
 from photochanger.settings.service import ensure_ingest_password, read_ingest_password
 
 T = TypeVar("T")

@@ -1,5 +1,5 @@
-"""Engine and session factories. Created in the app lifespan (or a CLI command),
-never at import time."""
+"""The async engine and `Database`, the units of work run over it. Created in the
+app lifespan (or a CLI command), never at import time."""
 
 from __future__ import annotations
 
@@ -12,18 +12,12 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 # Any constant works; it only has to be the same on every replica.
 ADMISSION_LOCK_KEY = 0x50484F544F  # "PHOTO"
 
-SessionFactory = async_sessionmaker[AsyncSession]
 T = TypeVar("T")
 
 
@@ -73,10 +67,6 @@ def _driver_begin(connection: Connection, mode: str) -> None:
         cursor.execute(f"BEGIN {mode}")
     finally:
         cursor.close()
-
-
-def create_session_factory(engine: AsyncEngine) -> SessionFactory:
-    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 class Database:

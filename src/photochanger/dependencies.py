@@ -1,4 +1,14 @@
-"""What the lifespan builds, handed to endpoints as typed dependencies."""
+"""What the lifespan builds once, handed to endpoints as typed dependencies.
+
+`Services` is the one container, filled by the lifespan for the app's lifetime:
+the infrastructure (configuration, database, media store, provider registry,
+preview maker, photo memory budget) and every feature's service, built from
+that infrastructure (they keep no per-request state). Endpoints reach
+infrastructure through the aliases here, and a feature's service through the
+`<feature>ServiceDep` alias in that feature's `dependencies.py`.
+
+Every dependency function is `async` although it awaits nothing: FastAPI runs a
+plain `def` dependency on a worker thread, a thread hop per request."""
 
 from __future__ import annotations
 
@@ -6,38 +16,73 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from photochanger.auth.service import AuthService
+from photochanger.cleanup.service import CleanupService
 from photochanger.config import Settings
-from photochanger.db import Database, SessionFactory
+from photochanger.db import Database
+from photochanger.gallery.service import GalleryService
 from photochanger.ingest.service import IngestService
+from photochanger.jobs.service import JobService
 from photochanger.media.preview import PreviewMaker
+from photochanger.media.service import MediaService
 from photochanger.media.store import LocalMediaStore
 from photochanger.memory import ByteBudget
 from photochanger.providers.registry import ProviderRegistry
+from photochanger.settings.service import SettingsService
+from photochanger.slots.service import SlotService
+from photochanger.stats.service import StatsService
+from photochanger.template_media.service import TemplateMediaService
 
 
 @dataclass
 class Services:
     config: Settings
-    engine: AsyncEngine
-    factory: SessionFactory
     database: Database
     store: LocalMediaStore
     registry: ProviderRegistry
     previews: PreviewMaker
-    ingest: IngestService
-    auth: AuthService
     photo_memory: ByteBudget
     """Bytes of uploaded photos kept in memory, all requests together."""
+    auth: AuthService
+    ingest: IngestService
+    slots: SlotService
+    settings: SettingsService
+    template_media: TemplateMediaService
+    jobs: JobService
+    media: MediaService
+    gallery: GalleryService
+    """Keeps the public gallery's rate limit and cache: one for the app."""
+    stats: StatsService
+    cleanup: CleanupService
+    """Also the periodic cleanup's."""
 
 
 async def get_services(request: Request) -> Services:
-    """`async` although it awaits nothing, like every dependency here: FastAPI
-    runs a plain `def` dependency on a worker thread, a thread hop per request."""
     services: Services = request.app.state.services
     return services
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_config(services: ServicesDep) -> Settings:
+    return services.config
+
+
+async def get_database(services: ServicesDep) -> Database:
+    return services.database
+
+
+async def get_store(services: ServicesDep) -> LocalMediaStore:
+    return services.store
+
+
+async def get_registry(services: ServicesDep) -> ProviderRegistry:
+    return services.registry
+
+
+ConfigDep = Annotated[Settings, Depends(get_config)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+StoreDep = Annotated[LocalMediaStore, Depends(get_store)]
+RegistryDep = Annotated[ProviderRegistry, Depends(get_registry)]

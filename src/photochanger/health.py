@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from sqlalchemy import text
 from starlette.responses import JSONResponse
 
-from photochanger.dependencies import ServicesDep
+from photochanger.dependencies import DatabaseDep, StoreDep
 
 router = APIRouter(tags=["operations"])
 
@@ -16,17 +16,17 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "a dependency is not ready"}})
-async def readyz(services: ServicesDep) -> JSONResponse:
+async def readyz(database: DatabaseDep, store: StoreDep) -> JSONResponse:
     """Ready to take ingests: the database answers and the media store is writable."""
     checks: dict[str, str] = {}
     try:
-        async with services.engine.connect() as connection:
+        async with database.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception:
         checks["database"] = "unavailable"
     try:
-        await services.store.check_writable()
+        await store.check_writable()
         checks["media_store"] = "ok"
     except OSError:
         checks["media_store"] = "unwritable"

@@ -14,12 +14,12 @@ from sqlalchemy import Connection, select
 from photochanger.auth.repository import LoginFailureRepository
 from photochanger.cleanup.service import CleanupService
 from photochanger.config import Settings
-from photochanger.db import Database, SessionFactory, create_engine
+from photochanger.db import Database, create_engine
 from photochanger.errors import SlotNotFound
 from photochanger.media.store import LocalMediaStore
 from photochanger.models import LoginFailure, MediaObject
 from photochanger.models.base import utcnow
-from support import MediaRow, stored_media
+from support import MediaRow, SessionFactory, stored_media
 
 
 @pytest.fixture

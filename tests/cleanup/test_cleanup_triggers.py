@@ -21,10 +21,17 @@ from photochanger.audit.repository import AuditRepository
 from photochanger.cleanup.scheduler import PeriodicCleanup, next_run_delay
 from photochanger.cli import run_command
 from photochanger.config import Settings
-from photochanger.db import Database, SessionFactory, create_engine
+from photochanger.db import Database, create_engine
 from photochanger.media.store import LocalMediaStore
 from photochanger.models import MediaObject
-from support import ADMIN_USERNAME, MediaRow, assert_error, photochanger, stored_media
+from support import (
+    ADMIN_USERNAME,
+    MediaRow,
+    SessionFactory,
+    assert_error,
+    photochanger,
+    stored_media,
+)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import uvicorn
 from fastapi import FastAPI
 
 from fakes.turbotext import FakeTurbotext, running_fake
-from photochanger.db import SessionFactory
 from photochanger.deadline import Deadline
 from photochanger.media.provider_media import ProviderMediaPublisher
 from photochanger.providers.base import (
@@ -31,7 +30,7 @@ from photochanger.providers.turbotext_operations import (
     GenerateImage2ImageSettings,
     MixImagesSettings,
 )
-from support import make_image, pending_job
+from support import SessionFactory, make_image, pending_job
 
 API_KEY = "tt-test-key-0123456789abcdef"
 PHOTO = make_image("JPEG", (160, 120), seed=1)

@@ -10,9 +10,16 @@ import httpx
 from fastapi import FastAPI
 
 from photochanger.audit.repository import AuditRepository
-from photochanger.db import Database, SessionFactory
+from photochanger.db import Database
 from photochanger.models.base import utcnow
-from support import ADMIN_USERNAME, assert_error, configure_slot, pending_job, put_setting
+from support import (
+    ADMIN_USERNAME,
+    SessionFactory,
+    assert_error,
+    configure_slot,
+    pending_job,
+    put_setting,
+)
 
 JOB_NUMBERS = itertools.count()
 

@@ -9,9 +9,8 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from photochanger.db import SessionFactory
 from photochanger.models import Job
-from support import assert_error, booth_fields, configure_slot, echo, make_image
+from support import SessionFactory, assert_error, booth_fields, configure_slot, echo, make_image
 
 
 async def test_the_zip_holds_every_photo_of_the_open_gallery(

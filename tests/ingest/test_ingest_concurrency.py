@@ -7,8 +7,7 @@ from collections import Counter
 
 import httpx
 
-from photochanger.db import SessionFactory
-from support import booth_fields, configure_slot, echo, make_image
+from support import SessionFactory, booth_fields, configure_slot, echo, make_image
 
 
 async def test_fifteen_concurrent_ingests_on_a_slot_of_ten(

@@ -11,11 +11,12 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from photochanger.config import Settings
-from photochanger.db import Database, SessionFactory, create_engine
+from photochanger.db import Database, create_engine
 from photochanger.ingest.service import IngestService
 from photochanger.ingest.upload import BUDGETED_MEMORY_BYTES
 from photochanger.models import Job
 from support import (
+    SessionFactory,
     assert_error,
     booth_fields,
     configure_slot,

@@ -12,9 +12,8 @@ from PIL import Image
 from skimage import data as skimage_data
 
 from photochanger.config import Settings
-from photochanger.db import SessionFactory
 from photochanger.models import MediaObject, TemplateMedia
-from support import booth_fields, configure_slot
+from support import SessionFactory, booth_fields, configure_slot
 
 # The astronaut's face in skimage's 512×512 portrait, and a background corner.
 FACE = (slice(85, 150), slice(190, 250))

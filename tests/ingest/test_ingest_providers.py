@@ -16,9 +16,9 @@ from fakes import openai as openai_api
 from fakes.gemini import GeminiFake
 from fakes.openai import OpenAIFake
 from photochanger.config import Settings
-from photochanger.db import SessionFactory
 from photochanger.models import Job
 from support import (
+    SessionFactory,
     assert_error,
     booth_fields,
     configure_slot,

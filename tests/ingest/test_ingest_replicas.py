@@ -13,9 +13,8 @@ from sqlalchemy import select
 from fakes import gemini
 from fakes.gemini import GeminiFake
 from photochanger.config import Settings
-from photochanger.db import SessionFactory
 from photochanger.models import Job
-from support import booth_fields, configure_slot, echo, make_image, put_setting
+from support import SessionFactory, booth_fields, configure_slot, echo, make_image, put_setting
 
 
 @pytest.fixture

@@ -14,12 +14,13 @@ import httpx
 import pytest
 from sqlalchemy import event, select
 
-from photochanger.db import Database, SessionFactory
+from photochanger.db import Database
 from photochanger.ingest.admission import Admission
 from photochanger.ingest.snapshot import IngestSnapshots, StaleSnapshot
 from photochanger.models import Job
 from photochanger.models.base import utcnow
 from support import (
+    SessionFactory,
     assert_error,
     booth_fields,
     configure_slot,

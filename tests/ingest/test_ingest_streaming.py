@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 from conftest import LiveServer
 from photochanger.config import Settings
-from photochanger.db import SessionFactory
 from support import (
+    SessionFactory,
     booth_fields,
     configure_slot,
     echo,

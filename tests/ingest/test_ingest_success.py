@@ -10,11 +10,10 @@ import httpx
 from PIL import Image
 from sqlalchemy import select
 
-from photochanger.db import SessionFactory
 from photochanger.ingest.service import result_mime_from_bytes
 from photochanger.models import Job, MediaObject
 from photochanger.providers.base import ProviderResult
-from support import booth_fields, configure_slot, echo, make_image
+from support import SessionFactory, booth_fields, configure_slot, echo, make_image
 
 
 async def test_fresh_install_slot_001_edits_a_photo(client: httpx.AsyncClient) -> None:

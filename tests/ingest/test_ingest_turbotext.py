@@ -16,9 +16,8 @@ from conftest import LiveServer, start_live_server
 from fakes.turbotext import RESULT_PNG, FakeTurbotext, json_answer
 from fakes.turbotext_bench import API_KEY, PROMPT
 from photochanger.config import Settings
-from photochanger.db import SessionFactory
 from photochanger.models import Job, MediaObject
-from support import assert_error, booth_fields, configure_slot, make_image
+from support import SessionFactory, assert_error, booth_fields, configure_slot, make_image
 
 SLOT = "slot-004"
 PHOTO = make_image("JPEG", (320, 240), seed=31)

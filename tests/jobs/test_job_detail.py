@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import httpx
 
-from photochanger.db import SessionFactory
 from photochanger.models.base import utcnow
 from support import (
+    SessionFactory,
     assert_error,
     booth_fields,
     configure_slot,

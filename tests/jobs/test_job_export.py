@@ -9,10 +9,9 @@ from datetime import timedelta
 
 import httpx
 
-from photochanger.db import SessionFactory
 from photochanger.jobs.export import PAGE_ROWS
 from photochanger.models.base import utcnow
-from support import assert_error, insert_jobs, job_row
+from support import SessionFactory, assert_error, insert_jobs, job_row
 
 
 def parse(response: httpx.Response) -> list[dict[str, str]]:

@@ -8,9 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from photochanger.db import SessionFactory
 from photochanger.models.base import utcnow
-from support import assert_error, insert_jobs, job_row
+from support import SessionFactory, assert_error, insert_jobs, job_row
 
 NOW = utcnow().replace(microsecond=0)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from photochanger.db import Database, SessionFactory
+from photochanger.db import Database
 from photochanger.jobs.repository import JobRepository
 from photochanger.models import Job
-from support import pending_job
+from support import SessionFactory, pending_job
 
 
 async def test_a_final_status_is_never_overwritten(

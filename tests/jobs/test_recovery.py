@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from conftest import start_live_server
 from photochanger.config import Settings
-from photochanger.db import Database, SessionFactory
+from photochanger.db import Database
 from photochanger.jobs.recovery import close_interrupted_jobs
 from photochanger.models import Job
-from support import booth_fields, configure_slot, echo, make_image, pending_job
+from support import SessionFactory, booth_fields, configure_slot, echo, make_image, pending_job
 
 
 async def test_restarted_process_closes_its_pending_job(

@@ -13,12 +13,11 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from photochanger.config import Settings
-from photochanger.db import SessionFactory
 from photochanger.deadline import Deadline
 from photochanger.media.provider_media import ProviderMediaPublisher, discard_provider_media
 from photochanger.models import MediaObject
 from photochanger.models.base import utcnow
-from support import make_image, pending_job
+from support import SessionFactory, make_image, pending_job
 
 BASE = "http://booth.test"
 

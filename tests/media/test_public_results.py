@@ -12,10 +12,9 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from photochanger.config import Settings
-from photochanger.db import SessionFactory
 from photochanger.models import Job, MediaObject
 from photochanger.models.base import utcnow
-from support import booth_fields, configure_slot, echo, make_image
+from support import SessionFactory, booth_fields, configure_slot, echo, make_image
 
 PHOTO_SEEDS = itertools.count(100)
 

@@ -9,10 +9,9 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from photochanger.db import SessionFactory
+from photochanger.migrate import alembic_config, current_revision, head_revision
 from photochanger.models import Base, ConfigVersion, Setting, Slot
-from photochanger.schema import alembic_config, current_revision, head_revision
-from support import pending_job
+from support import SessionFactory, pending_job
 
 
 def run(connection: Connection, target: str, up: bool) -> None:

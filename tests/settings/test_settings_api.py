@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from photochanger.audit.repository import AuditRepository
 from photochanger.config import Settings
-from photochanger.db import Database, SessionFactory
+from photochanger.db import Database
 from photochanger.models import Job
 from photochanger.providers.keys import api_key_for
 from photochanger.settings.repository import SettingRepository
@@ -22,6 +22,7 @@ from photochanger.settings.service import read_runtime_settings
 from support import (
     ADMIN_USERNAME,
     INGEST_PASSWORD,
+    SessionFactory,
     assert_error,
     booth_fields,
     configure_slot,

@@ -15,9 +15,16 @@ from sqlalchemy import select
 from fakes import gemini
 from fakes.gemini import GeminiFake
 from photochanger.config import Settings
-from photochanger.db import SessionFactory
 from photochanger.models import Job, Slot
-from support import assert_error, booth_fields, configure_slot, echo, make_image, put_setting
+from support import (
+    SessionFactory,
+    assert_error,
+    booth_fields,
+    configure_slot,
+    echo,
+    make_image,
+    put_setting,
+)
 
 
 @pytest.fixture

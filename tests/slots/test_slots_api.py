@@ -10,10 +10,9 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
-from photochanger.db import SessionFactory
 from photochanger.models import AuditEntry, Job, Slot
 from photochanger.models.base import utcnow
-from support import ADMIN_USERNAME, assert_error, booth_fields, echo, make_image
+from support import ADMIN_USERNAME, SessionFactory, assert_error, booth_fields, echo, make_image
 
 PROMPT = "Put the guests on a sunny beach; keep faces and clothes exactly."
 

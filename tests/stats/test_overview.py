@@ -10,10 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import insert
 
-from photochanger.db import SessionFactory
 from photochanger.models import MediaObject
 from photochanger.models.base import utcnow
-from support import assert_error, configure_slot, insert_jobs, job_row
+from support import SessionFactory, assert_error, configure_slot, insert_jobs, job_row
 
 CLOCK = {"now": utcnow()}
 

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from fakes import gemini
 from fakes.gemini import GeminiFake
 from photochanger.config import Settings
-from photochanger.db import SessionFactory
 from photochanger.models import MediaObject
 from support import (
+    SessionFactory,
     assert_error,
     booth_fields,
     make_image,

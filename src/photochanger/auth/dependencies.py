@@ -1,4 +1,5 @@
-"""`AdminUser`: the dependency every admin route takes (SPEC §6.1).
+"""`AdminUser`: the dependency every admin route takes (SPEC §6.1); and
+`AuthServiceDep`, the service behind it and the login.
 
 A token is accepted from `Authorization: Bearer …` or from the HttpOnly session
 cookie the login sets. A state-changing request authenticated by the cookie must
@@ -14,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from photochanger.auth.service import Admin
+from photochanger.auth.service import Admin, AuthService
 from photochanger.dependencies import ServicesDep
 from photochanger.errors import CsrfFailed, NotAuthenticated
 
@@ -31,18 +32,25 @@ _cookie = APIKeyCookie(
 )
 
 
+async def get_auth_service(services: ServicesDep) -> AuthService:
+    return services.auth
+
+
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+
+
 async def require_admin(
     request: Request,
-    services: ServicesDep,
+    auth: AuthServiceDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Admin:
     if bearer is not None:
-        claims = await services.auth.authenticate(bearer.credentials)
+        claims = await auth.authenticate(bearer.credentials)
         return Admin(claims.username)
     if not cookie:
         raise NotAuthenticated("log in first: send the admin token as a Bearer header")
-    claims = await services.auth.authenticate(cookie)
+    claims = await auth.authenticate(cookie)
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), claims.csrf.encode()):

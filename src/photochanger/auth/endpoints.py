@@ -4,8 +4,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse, Response
 
-from photochanger.auth.dependencies import CSRF_COOKIE, SESSION_COOKIE, AdminUser
-from photochanger.dependencies import ServicesDep
+from photochanger.auth.dependencies import CSRF_COOKIE, SESSION_COOKIE, AdminUser, AuthServiceDep
+from photochanger.dependencies import ConfigDep
 from photochanger.errors import (
     InternalError,
     InvalidCredentials,
@@ -40,19 +40,21 @@ class WhoAmI(BaseModel):
     "/api/login",
     responses=error_responses(ValidationFailed, InvalidCredentials, RateLimited, InternalError),
 )
-async def login(body: LoginRequest, request: Request, services: ServicesDep) -> JSONResponse:
+async def login(
+    body: LoginRequest, request: Request, auth: AuthServiceDep, config: ConfigDep
+) -> JSONResponse:
     """Log an admin in: a JWT (HS256, scope `admin`, valid 168 h) in the body, and
     the same token as an HttpOnly SameSite=Lax cookie for the web UI.
 
     Ten failures for a username, or from one IP, within 15 minutes lock further
     attempts for 15 minutes (429 with `retry_after`), on every replica."""
     ip = request.client.host if request.client else "unknown"
-    token = await services.auth.login(body.username, body.password, ip)
+    token = await auth.login(body.username, body.password, ip)
     answer = LoginAnswer(
         access_token=token.access_token, expires_in=token.expires_in, csrf_token=token.csrf_token
     )
     response = JSONResponse(answer.model_dump(), headers={"Cache-Control": "no-store"})
-    secure = services.config.public_base_url.startswith("https://")
+    secure = config.public_base_url.startswith("https://")
     response.set_cookie(
         SESSION_COOKIE,
         token.access_token,

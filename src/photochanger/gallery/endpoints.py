@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Request
 from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from photochanger.auth.dependencies import AdminUser
-from photochanger.dependencies import ServicesDep
+from photochanger.dependencies import StoreDep
 from photochanger.errors import (
     CsrfFailed,
     GalleryClosed,
@@ -19,20 +19,13 @@ from photochanger.errors import (
     error_responses,
 )
 from photochanger.gallery.archive import zip_stream
+from photochanger.gallery.dependencies import GalleryServiceDep
 from photochanger.gallery.page import PUBLIC_GALLERY_PAGE
 from photochanger.gallery.schemas import GalleryView, PublicGallery, ShareRequest, ShareState
-from photochanger.gallery.service import CONTENT_CACHE_SECONDS, GalleryService
+from photochanger.gallery.service import CONTENT_CACHE_SECONDS
 from photochanger.models.base import utcnow
 
 router = APIRouter(tags=["gallery"])
-
-
-async def get_gallery(request: Request) -> GalleryService:
-    gallery: GalleryService = request.app.state.gallery
-    return gallery
-
-
-GalleryDep = Annotated[GalleryService, Depends(get_gallery)]
 
 
 @router.post(
@@ -41,7 +34,7 @@ GalleryDep = Annotated[GalleryService, Depends(get_gallery)]
 )
 async def share_gallery(
     admin: AdminUser,
-    gallery: GalleryDep,
+    gallery: GalleryServiceDep,
     body: Annotated[ShareRequest | None, Body()] = None,
 ) -> ShareState:
     """Open the public gallery for `minutes` (default 15, at most 120) from now;
@@ -52,13 +45,13 @@ async def share_gallery(
 
 
 @router.delete("/api/gallery/share", responses=error_responses(NotAuthenticated, CsrfFailed))
-async def revoke_gallery(admin: AdminUser, gallery: GalleryDep) -> ShareState:
+async def revoke_gallery(admin: AdminUser, gallery: GalleryServiceDep) -> ShareState:
     """Close the public gallery now, on every replica; audited."""
     return await gallery.revoke(admin.username)
 
 
 @router.get("/api/gallery", responses=error_responses(NotAuthenticated))
-async def admin_gallery(admin: AdminUser, gallery: GalleryDep) -> GalleryView:
+async def admin_gallery(admin: AdminUser, gallery: GalleryServiceDep) -> GalleryView:
     """The share state and what guests see (or would see): up to 10 newest
     unexpired booth results per active slot, uncached."""
     return await gallery.admin_view()
@@ -70,7 +63,7 @@ async def admin_gallery(admin: AdminUser, gallery: GalleryDep) -> GalleryView:
     responses=error_responses(GalleryClosed, RateLimited),
     response_model=PublicGallery,
 )
-async def public_gallery(request: Request, gallery: GalleryDep) -> JSONResponse:
+async def public_gallery(request: Request, gallery: GalleryServiceDep) -> JSONResponse:
     """The shared gallery's data, for anyone during the share window: per active
     slot its up to 10 newest unexpired results (result and preview links, time).
     403 `gallery_closed` outside the window; 429 `rate_limited` past 30 requests a
@@ -93,13 +86,13 @@ async def public_gallery(request: Request, gallery: GalleryDep) -> JSONResponse:
     response_class=StreamingResponse,
 )
 async def public_gallery_zip(
-    request: Request, gallery: GalleryDep, services: ServicesDep
+    request: Request, gallery: GalleryServiceDep, store: StoreDep
 ) -> StreamingResponse:
     """Every photo of the shared gallery in one ZIP (one folder per slot),
     streamed as it is written. The same window and rate limit as `/pub/gallery`."""
     files = await gallery.archive_files(_client_ip(request))
     return StreamingResponse(
-        zip_stream(services.store, files),
+        zip_stream(store, files),
         media_type="application/zip",
         headers={
             "Content-Disposition": 'attachment; filename="photochanger-gallery.zip"',
@@ -114,7 +107,7 @@ async def public_gallery_zip(
     response_class=HTMLResponse,
     responses={403: {"description": "The gallery is closed (the page says so)."}},
 )
-async def public_gallery_page(gallery: GalleryDep) -> HTMLResponse:
+async def public_gallery_page(gallery: GalleryServiceDep) -> HTMLResponse:
     """The public gallery page. It answers 403 outside the share window and then
     shows that the gallery is closed; inside it, it loads `/pub/gallery`."""
     state = await gallery.state()

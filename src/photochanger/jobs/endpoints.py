@@ -6,21 +6,17 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import Connection
 from starlette.responses import StreamingResponse
 
 from photochanger.auth.dependencies import AdminUser
-from photochanger.dependencies import ServicesDep
 from photochanger.errors import (
     JobNotFound,
     NotAuthenticated,
     ValidationFailed,
     error_responses,
 )
-from photochanger.jobs.export import csv_stream
-from photochanger.jobs.queries import Cursor, InvalidCursor, JobFilter, JobLog
-from photochanger.jobs.repository import JobRepository
-from photochanger.jobs.schemas import JobDetail, JobPage, JobSource, JobStatus, JobSummary
+from photochanger.jobs.dependencies import JobServiceDep
+from photochanger.jobs.schemas import JobDetail, JobFilter, JobPage, JobSource, JobStatus
 from photochanger.models.base import utcnow
 
 router = APIRouter(tags=["jobs"])
@@ -56,7 +52,7 @@ JobFilterDep = Annotated[JobFilter, Depends(job_filter)]
 @router.get("/api/jobs", responses=error_responses(NotAuthenticated, ValidationFailed))
 async def list_jobs(
     admin: AdminUser,
-    services: ServicesDep,
+    jobs: JobServiceDep,
     where: JobFilterDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
@@ -65,21 +61,7 @@ async def list_jobs(
     (`from` inclusive, `to` exclusive). Pages are keyset pages: pass `next_cursor`
     as `cursor` to get the next, older page; jobs that arrive meanwhile do not
     shift it (no duplicates, no gaps)."""
-    try:
-        after = Cursor.decode(cursor) if cursor is not None else None
-    except InvalidCursor as error:
-        raise ValidationFailed(
-            "the cursor is not valid", [{"field": "query.cursor", "message": str(error)}]
-        ) from None
-
-    def read(connection: Connection) -> tuple[list[Any], Cursor | None]:
-        return JobLog(connection).page(where, limit=limit, after=after)
-
-    rows, following = await services.database.read(read)
-    return JobPage(
-        jobs=[JobSummary.of(row) for row in rows],
-        next_cursor=following.encode() if following is not None else None,
-    )
+    return await jobs.page(where, limit=limit, cursor=cursor)
 
 
 @router.get(
@@ -90,14 +72,14 @@ async def list_jobs(
         **error_responses(NotAuthenticated, ValidationFailed),
     },
 )
-async def export_jobs(admin: AdminUser, services: ServicesDep, where: JobFilterDep) -> Any:
+async def export_jobs(admin: AdminUser, jobs: JobServiceDep, where: JobFilterDep) -> Any:
     """Every job matching the filters as CSV (UTF-8, a header row, newest first),
     streamed page by page. `booth_metadata` is one JSON cell; a text cell that a
     spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`) gets a
     leading apostrophe."""
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     return StreamingResponse(
-        csv_stream(services.database, where),
+        jobs.export(where),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="photochanger-jobs-{stamp}.csv"',
@@ -107,14 +89,9 @@ async def export_jobs(admin: AdminUser, services: ServicesDep, where: JobFilterD
 
 
 @router.get("/api/jobs/{job_id}", responses=error_responses(NotAuthenticated, JobNotFound))
-async def get_job(job_id: str, admin: AdminUser, services: ServicesDep) -> JobDetail:
+async def get_job(job_id: str, admin: AdminUser, jobs: JobServiceDep) -> JobDetail:
     """One job: status, timings, failure reason and details, provider and which
     configuration produced the result, the provider attempts, the input (size,
     type, hashes, whether the booth's hash matched), the booth's metadata, and
     the result with its public and preview links while it is kept."""
-    if len(job_id) > 64:
-        raise JobNotFound("no such job")
-    row = await services.database.read(lambda connection: JobRepository(connection).get(job_id))
-    if row is None:
-        raise JobNotFound("no such job")
-    return JobDetail.of_row(row, public_base_url=services.config.public_base_url, now=utcnow())
+    return await jobs.detail(job_id)

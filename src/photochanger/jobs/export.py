@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from photochanger.db import Database
-from photochanger.jobs.queries import EXPORT_COLUMNS, Cursor, JobFilter, JobLog
+from photochanger.jobs.queries import EXPORT_COLUMNS, Cursor, JobLog
+from photochanger.jobs.schemas import JobFilter
 
 PAGE_ROWS = 2000
 HEADER = [column.key for column in EXPORT_COLUMNS]

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, or_, select
 
+from photochanger.jobs.schemas import JobFilter
 from photochanger.models import Job
 
 LIST_COLUMNS = (
@@ -75,29 +76,19 @@ class Cursor:
         return cls(when.astimezone(UTC), job_id)
 
 
-@dataclass(frozen=True)
-class JobFilter:
-    slot_id: str | None = None
-    status: str | None = None
-    source: str | None = None
-    started_from: datetime | None = None
-    """Inclusive."""
-    started_to: datetime | None = None
-    """Exclusive."""
-
-    def conditions(self) -> list[Any]:
-        found: list[Any] = []
-        if self.slot_id is not None:
-            found.append(Job.slot_id == self.slot_id)
-        if self.status is not None:
-            found.append(Job.status == self.status)
-        if self.source is not None:
-            found.append(Job.source == self.source)
-        if self.started_from is not None:
-            found.append(Job.started_at >= self.started_from)
-        if self.started_to is not None:
-            found.append(Job.started_at < self.started_to)
-        return found
+def _conditions(where: JobFilter) -> list[Any]:
+    found: list[Any] = []
+    if where.slot_id is not None:
+        found.append(Job.slot_id == where.slot_id)
+    if where.status is not None:
+        found.append(Job.status == where.status)
+    if where.source is not None:
+        found.append(Job.source == where.source)
+    if where.started_from is not None:
+        found.append(Job.started_at >= where.started_from)
+    if where.started_to is not None:
+        found.append(Job.started_at < where.started_to)
+    return found
 
 
 class JobLog:
@@ -116,7 +107,7 @@ class JobLog:
         next page, or None on the last. The cursor condition is spelled as a range
         on started_at plus a tie-break, so every index that ends in started_at
         (by slot, by status, by source, or alone) serves it on both databases."""
-        conditions = where.conditions()
+        conditions = _conditions(where)
         if after is not None:
             conditions.append(Job.started_at <= after.started_at)
             conditions.append(

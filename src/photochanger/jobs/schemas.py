@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -10,6 +11,19 @@ from sqlalchemy import Row
 
 JobStatus = Literal["pending", "done", "timeout", "failed"]
 JobSource = Literal["ingest", "ui_test"]
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Which jobs the log shows (each field left None does not narrow it)."""
+
+    slot_id: str | None = None
+    status: str | None = None
+    source: str | None = None
+    started_from: datetime | None = None
+    """Inclusive."""
+    started_to: datetime | None = None
+    """Exclusive."""
 
 
 class JobSummary(BaseModel):

@@ -1,4 +1,4 @@
-"""Alembic environment. `photochanger.schema` hands in a live connection; the plain
+"""Alembic environment. `photochanger.migrate` hands in a live connection; the plain
 `alembic` command line (development) builds an engine from the configured URL."""
 
 from __future__ import annotations

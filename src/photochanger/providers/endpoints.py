@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from photochanger.auth.dependencies import AdminUser
-from photochanger.dependencies import ServicesDep
+from photochanger.dependencies import RegistryDep
 from photochanger.errors import NotAuthenticated, error_responses
 
 router = APIRouter(tags=["providers"])
@@ -29,7 +29,7 @@ class ProviderList(BaseModel):
 
 
 @router.get("/api/providers", responses=error_responses(NotAuthenticated))
-async def list_providers(services: ServicesDep, _admin: AdminUser) -> ProviderList:
+async def list_providers(registry: RegistryDep, _admin: AdminUser) -> ProviderList:
     """Every registered provider with its operations and the JSON Schema of each
     operation's settings: the admin UI renders the slot form from it."""
     return ProviderList(
@@ -46,6 +46,6 @@ async def list_providers(services: ServicesDep, _admin: AdminUser) -> ProviderLi
                     for op in driver.operations.values()
                 ],
             )
-            for driver in services.registry
+            for driver in registry
         ]
     )

@@ -5,17 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from photochanger.auth.dependencies import AdminUser
-from photochanger.dependencies import ServicesDep
 from photochanger.errors import CsrfFailed, NotAuthenticated, ValidationFailed, error_responses
+from photochanger.settings.dependencies import SettingsServiceDep
 from photochanger.settings.schemas import SettingsUpdate, SettingsView
-from photochanger.settings.service import SettingsService
 
 router = APIRouter(tags=["settings"])
 
 
 @router.get("/api/settings", responses=error_responses(NotAuthenticated))
 async def read_settings(
-    admin: AdminUser, services: ServicesDep, response: Response
+    admin: AdminUser, settings: SettingsServiceDep, response: Response
 ) -> SettingsView:
     """Every runtime setting with its value, `updated_at` and `updated_by` (null
     while the default applies). The ingest password is shown in plain text, as
@@ -23,7 +22,7 @@ async def read_settings(
     its last 4 characters and where it comes from (saved here, or the
     environment's `PHOTOCHANGER_*_API_KEY`)."""
     response.headers["Cache-Control"] = "no-store"
-    return await SettingsService(services.database, services.config).view()
+    return await settings.view()
 
 
 @router.put(
@@ -31,7 +30,7 @@ async def read_settings(
     responses=error_responses(NotAuthenticated, CsrfFailed, ValidationFailed),
 )
 async def update_settings(
-    body: SettingsUpdate, admin: AdminUser, services: ServicesDep, response: Response
+    body: SettingsUpdate, admin: AdminUser, settings: SettingsServiceDep, response: Response
 ) -> SettingsView:
     """Change the fields sent, and only those; all or none. Limits as in the
     settings table (422 `validation_error` naming each invalid field). A provider
@@ -39,5 +38,4 @@ async def update_settings(
     The change applies to the next request on every replica, and is audited
     with secrets masked. Answers the same view as `GET`."""
     response.headers["Cache-Control"] = "no-store"
-    service = SettingsService(services.database, services.config)
-    return await service.update(body.model_dump(exclude_unset=True), admin.username)
+    return await settings.update(body.model_dump(exclude_unset=True), admin.username)

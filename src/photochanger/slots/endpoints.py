@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from photochanger.auth.dependencies import AdminUser
 from photochanger.dependencies import ServicesDep
@@ -26,6 +24,7 @@ from photochanger.errors import (
 from photochanger.ingest.endpoints import receive_and_run
 from photochanger.ingest.upload import IngestForm
 from photochanger.models.base import utcnow
+from photochanger.slots.dependencies import SlotServiceDep
 from photochanger.slots.override import SlotOverride
 from photochanger.slots.schemas import (
     SlotAudit,
@@ -34,7 +33,6 @@ from photochanger.slots.schemas import (
     SlotUpdate,
     TestRunAnswer,
 )
-from photochanger.slots.service import SlotService
 
 router = APIRouter(tags=["slots"])
 
@@ -43,13 +41,6 @@ SLOT_PAYLOAD_FIELD = "slot_payload"
 SLOT_PAYLOAD_LIMIT_BYTES = 192 * 1024
 """Room for a 32,000-character prompt in any script; inside the multipart body's
 overhead allowance beyond the file limit."""
-
-
-async def get_slot_service(services: ServicesDep) -> SlotService:
-    return SlotService(services.database, services.registry, services.config)
-
-
-SlotServiceDep = Annotated[SlotService, Depends(get_slot_service)]
 
 
 @router.get("/api/slots", responses=error_responses(NotAuthenticated))

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from photochanger.auth.dependencies import AdminUser
-from photochanger.dependencies import ServicesDep
 from photochanger.errors import NotAuthenticated, ValidationFailed, error_responses
+from photochanger.stats.dependencies import StatsServiceDep
 from photochanger.stats.schemas import (
     FailureBreakdown,
     Overview,
@@ -17,7 +17,6 @@ from photochanger.stats.schemas import (
     StatsSource,
     TimeSeries,
 )
-from photochanger.stats.service import StatsService
 
 router = APIRouter(tags=["stats"])
 
@@ -44,16 +43,11 @@ async def window(window_minutes: WindowMinutes = 60, source: Source = "ingest") 
     return Window(source, window_minutes)
 
 
-async def stats_service(services: ServicesDep) -> StatsService:
-    return StatsService(services.database)
-
-
 WindowDep = Annotated[Window, Depends(window)]
-StatsDep = Annotated[StatsService, Depends(stats_service)]
 
 
 @router.get("/api/stats/overview", responses=ERRORS)
-async def overview(admin: AdminUser, stats: StatsDep, last: WindowDep) -> Overview:
+async def overview(admin: AdminUser, stats: StatsServiceDep, last: WindowDep) -> Overview:
     """The whole system and each of the 15 slots: jobs started in the window by
     outcome, all-time job count, storage used; per slot also its last success
     and its last error (any time)."""
@@ -61,7 +55,7 @@ async def overview(admin: AdminUser, stats: StatsDep, last: WindowDep) -> Overvi
 
 
 @router.get("/api/stats/slots", responses=ERRORS)
-async def slots(admin: AdminUser, stats: StatsDep, last: WindowDep) -> SlotsStats:
+async def slots(admin: AdminUser, stats: StatsServiceDep, last: WindowDep) -> SlotsStats:
     """Active slots that had jobs in the window, with their counts,
     `success_rate` and `timeout_rate` (shares of the jobs started in the window)."""
     return await stats.slots(last.source, last.minutes)
@@ -70,7 +64,7 @@ async def slots(admin: AdminUser, stats: StatsDep, last: WindowDep) -> SlotsStat
 @router.get("/api/stats/timeseries", responses=ERRORS)
 async def timeseries(
     admin: AdminUser,
-    stats: StatsDep,
+    stats: StatsServiceDep,
     window_minutes: WindowMinutes = 24 * 60,
     bucket_minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 60,
     slot_id: Annotated[
@@ -91,7 +85,7 @@ async def timeseries(
 
 
 @router.get("/api/stats/failures", responses=ERRORS)
-async def failures(admin: AdminUser, stats: StatsDep, last: WindowDep) -> FailureBreakdown:
+async def failures(admin: AdminUser, stats: StatsServiceDep, last: WindowDep) -> FailureBreakdown:
     """Failed and timed-out jobs of the window by slot, provider and failure
     reason (SPEC §10 "failure reasons in view"), most frequent first per slot."""
     return await stats.failures(last.source, last.minutes)

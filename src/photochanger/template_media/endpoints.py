@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from photochanger.auth.dependencies import AdminUser
 from photochanger.config import GLOBAL_UPLOAD_CAP_MB, MB
-from photochanger.dependencies import ServicesDep
+from photochanger.dependencies import ConfigDep, StoreDep
 from photochanger.errors import (
     InvalidRequest,
     MediaInUse,
@@ -24,24 +24,13 @@ from photochanger.errors import (
 )
 from photochanger.ingest.endpoints import content_length
 from photochanger.ingest.upload import parse_ingest_form
+from photochanger.template_media.dependencies import TemplateMediaServiceDep
 from photochanger.template_media.schemas import TEMPLATE_ROLES, TemplateMediaInfo, TemplateMediaList
-from photochanger.template_media.service import (
-    FILE_FIELD,
-    ROLE_FIELD,
-    SLOT_FIELD,
-    TemplateMediaService,
-)
+from photochanger.template_media.service import FILE_FIELD, ROLE_FIELD, SLOT_FIELD
 
 router = APIRouter(tags=["template media"])
 
 UPLOAD_LIMIT_BYTES = GLOBAL_UPLOAD_CAP_MB * MB
-
-
-async def get_template_media_service(services: ServicesDep) -> TemplateMediaService:
-    return TemplateMediaService(services.database, services.store)
-
-
-TemplateMediaDep = Annotated[TemplateMediaService, Depends(get_template_media_service)]
 
 
 @router.post(
@@ -76,7 +65,7 @@ TemplateMediaDep = Annotated[TemplateMediaService, Depends(get_template_media_se
     },
 )
 async def upload_template_media(
-    request: Request, services: ServicesDep, templates: TemplateMediaDep, admin: AdminUser
+    request: Request, config: ConfigDep, templates: TemplateMediaServiceDep, admin: AdminUser
 ) -> TemplateMediaInfo:
     """Upload a template image (a background, a style reference, a face) for a
     slot: JPEG, PNG or WebP by its bytes (415 otherwise), at most 20 MB, refused
@@ -88,7 +77,7 @@ async def upload_template_media(
         request.headers.get("content-type"),
         declared_length=content_length(request),
         file_limit=UPLOAD_LIMIT_BYTES,
-        spool_dir=services.config.resolved_spool_dir,
+        spool_dir=config.resolved_spool_dir,
         file_field=FILE_FIELD,
     )
     try:
@@ -100,7 +89,7 @@ async def upload_template_media(
 
 @router.get("/api/template-media", responses=error_responses(NotAuthenticated))
 async def list_template_media(
-    templates: TemplateMediaDep,
+    templates: TemplateMediaServiceDep,
     _admin: AdminUser,
     slot_id: Annotated[str | None, Query(description="Only those uploaded for this slot.")] = None,
 ) -> TemplateMediaList:
@@ -118,14 +107,14 @@ async def list_template_media(
     response_class=StreamingResponse,
 )
 async def template_media_file(
-    template_id: str, services: ServicesDep, templates: TemplateMediaDep, _admin: AdminUser
+    template_id: str, store: StoreDep, templates: TemplateMediaServiceDep, _admin: AdminUser
 ) -> StreamingResponse:
     """The template image's bytes, for the slot page's preview and download."""
     row = await templates.get(template_id)
-    if not await services.store.exists(row.key):
+    if not await store.exists(row.key):
         raise MediaNotFound("the template image is no longer stored")
     return StreamingResponse(
-        services.store.stream(row.key),
+        store.stream(row.key),
         media_type=row.mime,
         headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )
@@ -138,7 +127,7 @@ async def template_media_file(
     responses=error_responses(NotAuthenticated, MediaNotFound, MediaInUse),
 )
 async def delete_template_media(
-    template_id: str, templates: TemplateMediaDep, admin: AdminUser
+    template_id: str, templates: TemplateMediaServiceDep, admin: AdminUser
 ) -> Response:
     """Delete a template image and its file. 409 `media_in_use` while a slot uses
     it: save the slot with that role removed (null) or replaced first."""

@@ -11,8 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Cookie, Header, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from photochanger.auth.dependencies import SESSION_COOKIE
-from photochanger.dependencies import ServicesDep
+from photochanger.auth.dependencies import SESSION_COOKIE, AuthServiceDep
 from photochanger.errors import NotAuthenticated
 from photochanger.web.catalog import LANGUAGE_COOKIE, pick_language
 from photochanger.web.shell import Page, render
@@ -46,11 +45,11 @@ def html(body: str, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(body, status_code=status_code, headers={"Cache-Control": "no-cache"})
 
 
-async def _logged_in(services: ServicesDep, session: str | None) -> bool:
+async def _logged_in(auth: AuthServiceDep, session: str | None) -> bool:
     if not session:
         return False
     try:
-        await services.auth.authenticate(session)
+        await auth.authenticate(session)
     except NotAuthenticated:
         return False
     return True
@@ -69,12 +68,12 @@ ADMIN_PAGES = {
 def _admin_page(page: Page) -> Callable[..., Awaitable[Response]]:
     async def endpoint(
         request: Request,
-        services: ServicesDep,
+        auth: AuthServiceDep,
         session: SessionCookie = None,
         lang: LanguageCookie = None,
         accept_language: AcceptLanguage = None,
     ) -> Response:
-        if not await _logged_in(services, session):
+        if not await _logged_in(auth, session):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         return html(render(page, pick_language(lang, accept_language)))
@@ -89,12 +88,12 @@ for _path, _page in ADMIN_PAGES.items():
 
 @router.get("/login")
 async def login_page(
-    services: ServicesDep,
+    auth: AuthServiceDep,
     next: str | None = None,
     session: SessionCookie = None,
     lang: LanguageCookie = None,
     accept_language: AcceptLanguage = None,
 ) -> Response:
-    if await _logged_in(services, session):
+    if await _logged_in(auth, session):
         return RedirectResponse(safe_next(next), status_code=303)
     return html(render(LOGIN, pick_language(lang, accept_language)))

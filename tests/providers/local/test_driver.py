@@ -16,10 +16,9 @@ from sqlalchemy import select
 
 from conftest import LiveServer, start_live_server
 from photochanger.config import Settings
-from photochanger.db import SessionFactory
 from photochanger.models import Job
 from photochanger.providers.local import driver
-from support import booth_fields, configure_slot, make_image
+from support import SessionFactory, booth_fields, configure_slot, make_image
 
 
 def test_the_server_process_never_imports_the_image_libraries() -> None:

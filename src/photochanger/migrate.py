@@ -1,5 +1,6 @@
-"""Schema changes only through Alembic migrations (SPEC §9), run on SQLite and
-PostgreSQL alike."""
+"""Running the Alembic migrations in `migrations/` and reading the schema's
+revision. Schema changes only through them (SPEC §9), on SQLite and PostgreSQL
+alike."""
 
 from __future__ import annotations
 

@@ -1,0 +1,93 @@
+"""The public media links: results, their previews, and provider media (SPEC §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Row
+
+from photochanger.db import Database
+from photochanger.errors import InternalError, ResultExpired, ResultNotFound
+from photochanger.ingest.media_type import EXTENSIONS
+from photochanger.jobs.repository import JobRepository
+from photochanger.media.preview import PreviewMaker
+from photochanger.media.provider_media import PublishedMedia, read_provider_media
+from photochanger.media.repository import MediaRepository
+from photochanger.media.store import MediaStore
+from photochanger.models.base import utcnow
+
+log = structlog.get_logger("photochanger.media")
+
+
+@dataclass(frozen=True)
+class ResultDownload:
+    key: str
+    mime: str
+    size: int | None
+    filename: str
+
+
+class MediaService:
+    """Decides what a public media link serves: the endpoints stream it from the store."""
+
+    def __init__(self, database: Database, store: MediaStore, previews: PreviewMaker) -> None:
+        self._database = database
+        self._store = store
+        self._previews = previews
+
+    async def result(self, job_id: str) -> ResultDownload:
+        """A done job's stored result. `ResultNotFound` for an unknown or
+        unfinished job; `ResultExpired` past its expiry (the file is removed then,
+        if cleanup has not yet) or when the file is gone."""
+        if len(job_id) > 64:
+            raise ResultNotFound("no such result")
+
+        def look_up(connection: Connection) -> tuple[Row[Any], bool]:
+            job = JobRepository(connection).get(job_id)
+            if job is None or job.status != "done" or job.result_key is None:
+                raise ResultNotFound("no such result")
+            now = utcnow()
+            expired = job.result_expires_at is not None and job.result_expires_at <= now
+            if expired:
+                MediaRepository(connection).mark_cleaned(job.result_key, now)
+            return job, expired
+
+        job, expired = await self._database.write(look_up)
+        assert job.result_key is not None
+        assert job.result_mime is not None
+        if expired:
+            await self._store.delete(job.result_key)
+            raise ResultExpired("this result has expired")
+        if not await self._store.exists(job.result_key):
+            raise ResultExpired("this result is no longer stored")
+        return ResultDownload(
+            key=job.result_key,
+            mime=job.result_mime,
+            size=job.result_size,
+            filename=f"photochanger-{job.id}.{EXTENSIONS.get(job.result_mime, 'bin')}",
+        )
+
+    async def preview_key(self, job_id: str) -> str:
+        """Where the preview of a done job's live result is stored, made now if
+        it is the first request. The same errors as `result`, and
+        `InternalError` when the result cannot be read as an image."""
+        job = await self._database.read(lambda connection: JobRepository(connection).get(job_id))
+        if job is None or job.status != "done" or job.result_key is None:
+            raise ResultNotFound("no such preview")
+        if job.result_expires_at is not None and job.result_expires_at <= utcnow():
+            raise ResultExpired("this result has expired")
+        if not await self._store.exists(job.result_key):
+            raise ResultExpired("this result is no longer stored")
+        try:
+            return await self._previews.key_for(job)
+        except FileNotFoundError:
+            raise ResultExpired("this result is no longer stored") from None
+        except Exception:
+            log.exception("preview_failed", job_id=job.id)
+            raise InternalError("the preview could not be made") from None
+
+    async def provider_media(self, token: str) -> PublishedMedia:
+        """The bytes behind a live provider-media token (see `read_provider_media`)."""
+        return await read_provider_media(self._database, self._store, token)
