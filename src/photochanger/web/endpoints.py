@@ -84,6 +84,7 @@ def _admin_page(page: Page) -> Callable[..., Awaitable[Response]]:
 
 for _path, _page in ADMIN_PAGES.items():
     router.add_api_route(_path, _admin_page(_page), methods=["GET"])
+del _path, _page
 
 
 @router.get("/login")
