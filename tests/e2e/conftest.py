@@ -8,14 +8,13 @@ and context. Every test fails on a console error, an uncaught page error or a
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
 from e2e_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -23,57 +22,18 @@ from e2e_support import (
     PageProblems,
     WebServer,
     log_in,
-    server_env,
+    start_web_server,
 )
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
-
-from support import ADMIN_PASSWORD, ADMIN_USERNAME, free_port
+from support import ADMIN_PASSWORD, ADMIN_USERNAME
 
 
 @pytest.fixture(scope="session")
 def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     if not Path(CHROMIUM).exists():
         raise pytest.UsageError(f"{CHROMIUM} is missing: run scripts/system-deps.sh")
-    data_dir = tmp_path_factory.mktemp("web") / "data"
-    data_dir.mkdir()
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = server_env(data_dir, base_url)
-    run = [sys.executable, "-m", "photochanger"]
-    subprocess.run([*run, "migrate"], env=env, check=True, capture_output=True, timeout=120)
-    subprocess.run(
-        [*run, "admin", "create", ADMIN_USERNAME, "--password-stdin"],
-        env=env,
-        input=ADMIN_PASSWORD.encode(),
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    log_path = data_dir / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [*run, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    server = WebServer(base_url, data_dir, process, log_path)
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited: {log_path.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError("the server did not start")
-        time.sleep(0.1)
+    server = start_web_server(tmp_path_factory.mktemp("web") / "data")
     yield server
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    server.stop()
 
 
 @pytest.fixture

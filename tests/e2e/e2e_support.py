@@ -7,13 +7,15 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from playwright.async_api import BrowserContext, ConsoleMessage, Page, Response
 from playwright.async_api import Error as PlaywrightError
 
-from support import ADMIN_PASSWORD, ADMIN_USERNAME, INGEST_PASSWORD
+from support import ADMIN_PASSWORD, ADMIN_USERNAME, INGEST_PASSWORD, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).parents[2] / "build" / "screenshots"
@@ -41,6 +43,14 @@ class WebServer:
     process: subprocess.Popen[bytes]
     log_path: Path
 
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
     def cli(self, *args: str, stdin: str | None = None) -> str:
         result = subprocess.run(
             [sys.executable, "-m", "photochanger", *args],
@@ -51,6 +61,44 @@ class WebServer:
             timeout=60,
         )
         return result.stdout.decode()
+
+
+def start_web_server(data_dir: Path) -> WebServer:
+    """`photochanger serve` on a free loopback port with a fresh SQLite data dir,
+    migrated, with the test admin account; returns once /healthz answers."""
+    data_dir.mkdir(parents=True)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = server_env(data_dir, base_url)
+    run = [sys.executable, "-m", "photochanger"]
+    subprocess.run([*run, "migrate"], env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [*run, "admin", "create", ADMIN_USERNAME, "--password-stdin"],
+        env=env,
+        input=ADMIN_PASSWORD.encode(),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    log_path = data_dir / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [*run, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    server = WebServer(base_url, data_dir, process, log_path)
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {log_path.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise AssertionError("the server did not start")
+        time.sleep(0.1)
 
 
 def server_env(data_dir: Path, base_url: str) -> dict[str, str]:

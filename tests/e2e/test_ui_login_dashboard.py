@@ -5,17 +5,21 @@ arriving while the page is open."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
 from e2e_support import (
     PHONE,
     WebServer,
     assert_accessible,
     assert_no_horizontal_scroll,
     screenshot,
+    start_web_server,
 )
-from playwright.async_api import BrowserContext, Page, expect
-
 from support import ADMIN_PASSWORD, ADMIN_USERNAME, INGEST_PASSWORD, booth_fields, make_image
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
@@ -103,3 +107,34 @@ async def test_dashboard_shows_a_photo_arriving_without_a_reload(
     # The page polls every 5 s: the card shows the new photo without a reload.
     await expect(card.locator(".pill.done")).to_have_text("done", timeout=15_000)
     await expect(card.locator(".last time")).to_be_visible()
+
+
+@pytest.fixture
+def lockable_server(tmp_path: Path) -> Iterator[WebServer]:
+    """A server of its own: locking out an IP must not lock the other tests out."""
+    server = start_web_server(tmp_path / "data")
+    yield server
+    server.stop()
+
+
+async def test_a_locked_out_login_says_for_how_many_minutes(
+    browser: Browser, lockable_server: WebServer
+) -> None:
+    context = await browser.new_context(base_url=lockable_server.base_url)
+    try:
+        page = await context.new_page()
+        await page.goto("/login")
+        await page.get_by_label("Username").fill(ADMIN_USERNAME)
+        for _ in range(10):
+            await page.get_by_label("Password", exact=True).fill("wrong")
+            await page.get_by_role("button", name="Log in").click()
+            await expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+            await page.evaluate("document.querySelector('[role=alert]').hidden = true")
+        await page.get_by_label("Password", exact=True).fill(ADMIN_PASSWORD)
+        await page.get_by_role("button", name="Log in").click()
+        await expect(page.get_by_role("alert")).to_have_text(
+            re.compile(r"Too many failed attempts: logging in is locked for 1[45] min\.")
+        )
+        await screenshot(page, "login-locked")
+    finally:
+        await context.close()

@@ -5,9 +5,9 @@ write-only (an empty field keeps the key, only "Remove" erases it)."""
 from __future__ import annotations
 
 import httpx
-from e2e_support import PHONE, WebServer, assert_accessible, assert_no_horizontal_scroll, screenshot
 from playwright.async_api import Dialog, Page, expect
 
+from e2e_support import PHONE, WebServer, assert_accessible, assert_no_horizontal_scroll, screenshot
 from support import INGEST_PASSWORD, booth_fields, make_image
 
 GEMINI_KEY = "AIza-test-key-for-the-ui-7781"

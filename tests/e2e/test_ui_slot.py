@@ -9,9 +9,9 @@ import re
 from pathlib import Path
 
 import httpx
-from e2e_support import PHONE, assert_accessible, assert_no_horizontal_scroll, screenshot
 from playwright.async_api import BrowserContext, Page, expect
 
+from e2e_support import PHONE, assert_accessible, assert_no_horizontal_scroll, screenshot
 from support import make_image
 
 SLOT = "/slots/slot-006"

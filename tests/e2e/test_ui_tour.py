@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
 from e2e_support import (
     DESKTOP,
     PHONE,
@@ -17,7 +19,6 @@ from e2e_support import (
     log_in,
     screenshot,
 )
-from playwright.async_api import Browser, BrowserContext, Page, expect
 
 ADMIN_PAGES = ["/", "/slots/slot-001", "/settings", "/jobs", "/stats", "/gallery"]
 PUBLIC_PAGES = ["/login", "/pubgallery", "/r/no-such-result"]
