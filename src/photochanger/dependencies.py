@@ -14,7 +14,7 @@ from photochanger.db import Database, SessionFactory
 from photochanger.ingest.service import IngestService
 from photochanger.media.preview import PreviewMaker
 from photochanger.media.store import LocalMediaStore
-from photochanger.memory import ByteBudget
+from photochanger.photo_memory import ByteBudget
 from photochanger.providers.registry import ProviderRegistry
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from photochanger.db import SessionFactory
-from photochanger.ingest.service import result_mime_from_bytes
+from photochanger.ingest.answer import result_mime_from_bytes
 from photochanger.models import Job, MediaObject
 from photochanger.providers.base import ProviderResult
 from support import booth_fields, configure_slot, echo, make_image

@@ -20,8 +20,9 @@ from photochanger.errors import (
 from photochanger.jobs.export import csv_stream
 from photochanger.jobs.queries import Cursor, InvalidCursor, JobFilter, JobLog
 from photochanger.jobs.repository import JobRepository
-from photochanger.jobs.schemas import JobDetail, JobPage, JobSource, JobStatus, JobSummary
+from photochanger.jobs.schemas import JobDetail, JobPage, JobSummary
 from photochanger.models.base import utcnow
+from photochanger.models.job import JobSource, JobStatus
 
 router = APIRouter(tags=["jobs"])
 

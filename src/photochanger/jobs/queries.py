@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, or_, select
 
 from photochanger.models import Job
+from photochanger.models.job import JobSource, JobStatus
 
 LIST_COLUMNS = (
     Job.id,
@@ -78,8 +79,8 @@ class Cursor:
 @dataclass(frozen=True)
 class JobFilter:
     slot_id: str | None = None
-    status: str | None = None
-    source: str | None = None
+    status: JobStatus | None = None
+    source: JobSource | None = None
     started_from: datetime | None = None
     """Inclusive."""
     started_to: datetime | None = None

@@ -9,8 +9,8 @@ from starlette.responses import Response, StreamingResponse
 
 from photochanger.dependencies import ServicesDep
 from photochanger.errors import InternalError, ResultExpired, ResultNotFound
-from photochanger.ingest.media_type import EXTENSIONS
 from photochanger.jobs.repository import JobRepository
+from photochanger.media.image_type import EXTENSIONS
 from photochanger.media.provider_media import read_provider_media
 from photochanger.media.repository import MediaRepository
 from photochanger.models.base import utcnow
