@@ -1,6 +1,6 @@
 """The bench's baseline: a bare Starlette endpoint that does only the part of an
 ingest nobody can skip — it streams the multipart upload through the ingest's own
-parser (`photochanger.ingest.upload.parse_ingest_form`: python-multipart push parser,
+parser (`photochanger.multipart.parse_upload_form`: python-multipart push parser,
 spooled to a temp file past 256 KiB, SHA-1 and SHA-256 on the way) and answers a
 small JSON with the size and the SHA-256. No database, no provider, no answer image.
 
@@ -33,9 +33,9 @@ from starlette.routing import Route
 
 from photochanger.config import GLOBAL_UPLOAD_CAP_MB
 from photochanger.errors import PhotoChangerError
-from photochanger.ingest.upload import SpooledFile, parse_ingest_form
 from photochanger.media.store import LocalMediaStore
-from photochanger.memory import ByteBudget
+from photochanger.multipart import SpooledFile, parse_upload_form
+from photochanger.photo_memory import ByteBudget
 
 FILE_LIMIT_BYTES = GLOBAL_UPLOAD_CAP_MB * 1024 * 1024
 PHOTO_MEMORY_BYTES = 16 * 1024 * 1024  # the server's default budget (photo_memory_mb)
@@ -61,7 +61,7 @@ def create_app(spool_dir: Path, keep: bool = False) -> Starlette:
     async def upload(request: Request) -> Response:
         length = request.headers.get("content-length")
         try:
-            form = await parse_ingest_form(
+            form = await parse_upload_form(
                 request.stream(),
                 request.headers.get("content-type"),
                 declared_length=int(length) if length else None,

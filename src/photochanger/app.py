@@ -33,6 +33,7 @@ from photochanger.gallery.service import GalleryService
 from photochanger.health import router as health_router
 from photochanger.ingest.endpoints import router as ingest_router
 from photochanger.ingest.service import IngestService
+from photochanger.ingest.test_run import router as test_run_router
 from photochanger.jobs.endpoints import router as jobs_router
 from photochanger.jobs.recovery import close_interrupted_jobs
 from photochanger.jobs.service import JobService
@@ -40,9 +41,9 @@ from photochanger.media.endpoints import router as media_router
 from photochanger.media.preview import PreviewMaker
 from photochanger.media.service import MediaService
 from photochanger.media.store import LocalMediaStore
-from photochanger.memory import ByteBudget
 from photochanger.middleware import RequestIdMiddleware
 from photochanger.migrate import current_revision, head_revision
+from photochanger.photo_memory import ByteBudget
 from photochanger.providers.endpoints import router as providers_router
 from photochanger.providers.registry import build_registry
 from photochanger.settings.endpoints import router as settings_router
@@ -146,6 +147,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(media_router)
     app.include_router(providers_router)
     app.include_router(slots_router)
+    app.include_router(test_run_router)
     app.include_router(template_media_router)
     app.include_router(health_router)
     app.include_router(settings_router)

@@ -27,7 +27,7 @@ from photochanger.jobs.service import JobService
 from photochanger.media.preview import PreviewMaker
 from photochanger.media.service import MediaService
 from photochanger.media.store import LocalMediaStore
-from photochanger.memory import ByteBudget
+from photochanger.photo_memory import ByteBudget
 from photochanger.providers.registry import ProviderRegistry
 from photochanger.settings.service import SettingsService
 from photochanger.slots.service import SlotService

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from photochanger.ingest.upload import BUDGETED_MEMORY_BYTES, MULTIPART_OVERHEAD_BYTES
+from photochanger.multipart import BUDGETED_MEMORY_BYTES, MULTIPART_OVERHEAD_BYTES
 from support import make_image
 
 BARE_SERVER = Path(__file__).resolve().parents[2] / "bench" / "bare_server.py"

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from photochanger.config import Settings
 from photochanger.db import Database, create_engine
 from photochanger.ingest.service import IngestService
-from photochanger.ingest.upload import BUDGETED_MEMORY_BYTES
 from photochanger.models import Job
+from photochanger.multipart import BUDGETED_MEMORY_BYTES
 from support import (
     SessionFactory,
     assert_error,

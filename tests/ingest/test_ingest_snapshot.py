@@ -11,21 +11,24 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
+from fastapi import FastAPI
 from sqlalchemy import event, select
 
+from photochanger.config import Settings
 from photochanger.db import Database
-from photochanger.ingest.admission import Admission
-from photochanger.ingest.snapshot import IngestSnapshots, StaleSnapshot
+from photochanger.deadline import Deadline
+from photochanger.ingest.admission import AdmissionRequest, JobAdmission, PreparedJob
+from photochanger.ingest.door import BOOTH
+from photochanger.ingest.snapshot import IngestSnapshots
 from photochanger.models import Job
-from photochanger.models.base import utcnow
+from photochanger.multipart import SpooledFile, UploadForm
 from support import (
+    INGEST_PASSWORD,
     SessionFactory,
     assert_error,
     booth_fields,
     configure_slot,
     echo,
-    job_row,
     make_image,
     noise_jpeg,
     put_setting,
@@ -149,26 +152,54 @@ async def test_a_sync_window_changed_elsewhere_sets_the_next_jobs_deadline(
     assert job.deadline_at - job.started_at == timedelta(seconds=20)
 
 
-async def test_only_a_kept_snapshot_is_confirmed_at_admission(database: Database) -> None:
+async def test_only_a_kept_snapshot_is_confirmed_at_admission(
+    app: FastAPI, database: Database, config: Settings
+) -> None:
     """A request reads the configuration at most twice: a fresh read is admitted
-    as read, even when it is already older than the latest change."""
-    fresh = await IngestSnapshots(database).fresh("slot-001")
+    as read, even when it is already older than the latest change; a kept one
+    that is out of date is read again and the photo admitted on the new read."""
+    services = app.state.services
+    snapshots = IngestSnapshots(database)
+    admission = JobAdmission(
+        database=database, snapshots=snapshots, registry=services.registry, config=config
+    )
+    fresh = await snapshots.fresh("slot-001")
     assert not fresh.reused
     outdated = replace(fresh, config_version=fresh.config_version - 1)
-    admission = Admission(database)
+    photo = SpooledFile(config.resolved_spool_dir)
+    photo.write(make_image(seed=7))
+    photo.finish()
+    request = AdmissionRequest(
+        slot_id="slot-001",
+        form=UploadForm(password=INGEST_PASSWORD, file=photo),
+        door=BOOTH,
+        snapshot=outdated,
+        deadline=Deadline.start(outdated.window_seconds),
+    )
 
-    async def nothing() -> None:
+    async def nothing(job: PreparedJob) -> None:
         return None
 
-    def row(job_id: str) -> dict[str, Any]:
-        return job_row(job_id, utcnow(), status="pending", slot_version=1)
+    with statements(database) as seen:
+        as_read = await admission.admit(request, dedupe=False, on_cancelled=nothing)
+    assert isinstance(as_read, PreparedJob)
+    assert as_read.snapshot is outdated
+    assert not [sql for sql in seen if "FROM config_version" in sql or "FROM slot " in sql]
 
-    assert await admission.admit(row("a"), outdated, dedupe=False, on_cancelled=nothing) is None
-    with pytest.raises(StaleSnapshot):
-        await admission.admit(
-            row("b"), replace(outdated, reused=True), dedupe=False, on_cancelled=nothing
+    with statements(database) as seen:
+        read_again = await admission.admit(
+            replace(request, snapshot=replace(outdated, reused=True)),
+            dedupe=False,
+            on_cancelled=nothing,
         )
+    assert isinstance(read_again, PreparedJob)
+    assert read_again.snapshot.config_version == fresh.config_version
+    assert not read_again.snapshot.reused
+    # The check in the admission, then the one fresh read (version, slot).
+    assert len([sql for sql in seen if "FROM config_version" in sql]) == 2
+    assert len([sql for sql in seen if "FROM slot " in sql]) == 1
+
     admitted = await database.read(
-        lambda connection: connection.execute(select(Job.id).order_by(Job.id)).scalars().all()
+        lambda connection: connection.execute(select(Job.id)).scalars().all()
     )
-    assert admitted == ["a"]
+    assert sorted(admitted) == sorted([as_read.record.id, read_again.record.id])

@@ -10,7 +10,7 @@ import httpx
 from PIL import Image
 from sqlalchemy import select
 
-from photochanger.ingest.service import result_mime_from_bytes
+from photochanger.ingest.answer import result_mime_from_bytes
 from photochanger.models import Job, MediaObject
 from photochanger.providers.base import ProviderResult
 from support import SessionFactory, booth_fields, configure_slot, echo, make_image

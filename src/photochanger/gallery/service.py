@@ -29,7 +29,8 @@ from photochanger.gallery.schemas import (
     PublicGallery,
     ShareState,
 )
-from photochanger.ingest.media_type import EXTENSIONS
+from photochanger.media.image_type import EXTENSIONS
+from photochanger.media.links import preview_url, result_url
 from photochanger.models.base import utcnow
 from photochanger.settings.repository import SettingRepository, StoredSetting
 
@@ -146,8 +147,8 @@ def _content(connection: Connection) -> list[GallerySlot]:
         results = [
             GalleryResult(
                 job_id=row.id,
-                result_url=f"/public/results/{row.id}",
-                preview_url=f"/public/results/{row.id}/preview.webp",
+                result_url=result_url(row.id),
+                preview_url=preview_url(row.id),
                 finished_at=row.finished_at,
                 expires_at=row.result_expires_at,
             )

@@ -1,7 +1,9 @@
+"""The booth's door (SPEC §3), and the path every upload to a job takes."""
+
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -13,8 +15,17 @@ from starlette.responses import Response, StreamingResponse
 from photochanger.deadline import Arrival, Deadline
 from photochanger.dependencies import Services, ServicesDep, get_services
 from photochanger.errors import InvalidRequest, PhotoChangerError, ProviderTimedOut
-from photochanger.ingest.service import IngestResult
-from photochanger.ingest.upload import FILE_FIELD, IngestForm, parse_ingest_form
+from photochanger.ingest.answer import IngestResult
+from photochanger.ingest.door import BOOTH, Door
+from photochanger.multipart import (
+    BINARY_PART,
+    HASH_FIELD,
+    PASSWORD_FIELD,
+    UploadForm,
+    declared_length,
+    multipart_request_body,
+    parse_upload_form,
+)
 from photochanger.slots.override import SlotOverride
 
 
@@ -63,25 +74,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         **ERROR_RESPONSES,
     },
     response_class=Response,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["password", "fileToUpload"],
-                        "properties": {
-                            "password": {"type": "string"},
-                            "fileToUpload": {"type": "string", "format": "binary"},
-                            "hash": {"type": "string", "description": "SHA-1 or SHA-256 hex"},
-                        },
-                        "additionalProperties": {"type": "string"},
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=multipart_request_body(
+        {
+            PASSWORD_FIELD: {"type": "string"},
+            BOOTH.file_field: BINARY_PART,
+            HASH_FIELD: {"type": "string", "description": "SHA-1 or SHA-256 hex"},
+        },
+        required=[PASSWORD_FIELD, BOOTH.file_field],
+        other_fields={"type": "string"},
+    ),
 )
 async def ingest(slot_id: str, request: Request, services: ServicesDep) -> Response:
     """Edit one booth photo and answer with the result (SPEC §3).
@@ -93,7 +94,7 @@ async def ingest(slot_id: str, request: Request, services: ServicesDep) -> Respo
     JSON `{status, failure_reason, details}`; the whole call runs under the sync
     window (`sync_response_seconds`), after which it answers 504.
     """
-    result = await receive_and_run(request, services, slot_id, source="ingest")
+    result = await receive_and_run(request, services, slot_id, BOOTH)
     headers = {
         "Cache-Control": "no-store",
         "X-Job-Id": result.job_id,
@@ -111,48 +112,42 @@ async def receive_and_run(
     request: Request,
     services: Services,
     slot_id: str,
+    door: Door,
     *,
-    source: str,
-    file_field: str = FILE_FIELD,
-    long_fields: Mapping[str, int] | None = None,
-    prepare: Callable[[IngestForm], Awaitable[SlotOverride]] | None = None,
+    read_override: Callable[[UploadForm], Awaitable[SlotOverride]] | None = None,
 ) -> IngestResult:
-    """The one door-independent path of an upload: stream-parse the body under
-    the sync window, run `IngestService.run`, log the outcome. The booth's
-    ingest uses it as is; the admin's test run names its own file field and
-    turns its form into a `SlotOverride` with `prepare` (which also means no
-    ingest password)."""
+    """The one door-independent path of an upload: the configuration snapshot
+    first (its window makes the request's one deadline), the body stream-parsed
+    under that deadline, `IngestService.run`, the outcome logged. The admin's
+    test run turns its form into the unsaved values it runs with by
+    `read_override`."""
     arrival = Arrival.now()
     ingest = services.ingest
-    declared_length = content_length(request)
-    snapshot = await ingest.snapshot(slot_id, declared_length)
-    deadline = Deadline.start(snapshot.runtime.sync_response_seconds, arrival)
-    form: IngestForm | None = None
+    length = declared_length(request.headers.get("content-length"))
+    snapshot = await ingest.snapshot(slot_id, length)
+    deadline = Deadline.start(snapshot.window_seconds, arrival)
+    source = door.source
+    form: UploadForm | None = None
     try:
         try:
             # A trickling upload spends the same window as the provider would.
             async with asyncio.timeout(deadline.remaining()):
-                form = await parse_ingest_form(
+                form = await parse_upload_form(
                     request.stream(),
                     request.headers.get("content-type"),
-                    declared_length=declared_length,
+                    declared_length=length,
                     file_limit=snapshot.file_limit_bytes,
                     spool_dir=services.config.resolved_spool_dir,
-                    file_field=file_field,
-                    long_fields=long_fields,
+                    file_field=door.file_field,
+                    long_fields=door.long_fields,
                     budget=services.photo_memory,
                 )
         except TimeoutError:
             raise ProviderTimedOut("the upload did not finish within the sync window") from None
-        override = await prepare(form) if prepare is not None else None
+        if read_override is not None:
+            door = door.with_override(await read_override(form))
         result = await ingest.run(
-            slot_id=slot_id,
-            snapshot=snapshot,
-            form=form,
-            deadline=deadline,
-            source=source,
-            require_password=override is None,
-            override=override,
+            slot_id=slot_id, snapshot=snapshot, form=form, deadline=deadline, door=door
         )
     except ClientDisconnect:
         _log_outcome(slot_id, deadline, "failed", "client_disconnected", source=source)
@@ -173,16 +168,6 @@ async def receive_and_run(
         source=source,
     )
     return result
-
-
-def content_length(request: Request) -> int | None:
-    value = request.headers.get("content-length")
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidRequest("invalid Content-Length") from None
 
 
 def _log_outcome(

@@ -5,14 +5,17 @@ what is left of the window. Every attempt is recorded for the job."""
 from __future__ import annotations
 
 import asyncio
+import enum
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
 
+from photochanger.config import Settings
 from photochanger.deadline import Deadline
 from photochanger.errors import (
     InternalError,
@@ -31,6 +34,10 @@ from photochanger.providers.base import (
     ProviderTimeout,
 )
 from photochanger.providers.http import provider_text
+from photochanger.providers.keys import api_key_for
+from photochanger.providers.registry import ProviderRegistry, UnknownOperation
+from photochanger.settings.schemas import RuntimeSettings
+from photochanger.slots.repository import SlotConfig
 
 log = structlog.get_logger("photochanger.providers")
 
@@ -46,11 +53,34 @@ FALLBACK_RESERVE_SECONDS = 6.0
 deadline, so the fallback has a window of its own."""
 
 
+class StepRole(enum.StrEnum):
+    primary = "primary"
+    """The slot's own provider configuration."""
+    fallback = "fallback"
+    """The slot's second configuration, run when the primary fails."""
+
+
+class AttemptOutcome(enum.StrEnum):
+    """How one provider call ended, as `job.attempts` records it."""
+
+    ok = "ok"
+    transient = "transient"
+    """A failure worth retrying (a 5xx, a dropped connection)."""
+    permanent = "permanent"
+    timeout = "timeout"
+    not_configured = "not_configured"
+    crash = "crash"
+    """The driver raised something it should not have: our bug, not the provider's."""
+
+
+RETRIED_OUTCOMES = frozenset({AttemptOutcome.transient, AttemptOutcome.timeout})
+
+
 @dataclass(frozen=True)
 class ProviderStep:
     """One provider configuration in the chain: the slot's own, or its fallback."""
 
-    role: str  # "primary" | "fallback"
+    role: StepRole
     driver: ProviderDriver
     operation: str
     settings: OperationSettings
@@ -67,10 +97,10 @@ class Attempt:
 
     provider: str
     operation: str
-    role: str
+    role: StepRole
     started_ms: int
     duration_ms: int = 0
-    outcome: str = "ok"  # ok | transient | permanent | timeout | not_configured | crash
+    outcome: AttemptOutcome = AttemptOutcome.ok
     reason: str | None = None
     error: str | None = None
     response_id: str | None = None
@@ -86,12 +116,48 @@ class ChainOutcome:
     attempts: list[Attempt]
 
 
-@dataclass
-class ChainFailed(Exception):
-    """Every step failed; `error` is what the client gets, `attempts` the record."""
+def chain_steps(
+    slot: SlotConfig,
+    runtime: RuntimeSettings,
+    registry: ProviderRegistry,
+    config: Settings,
+) -> list[ProviderStep]:
+    """The slot's provider configuration, then its fallback (SPEC §3.5). A
+    primary that cannot run is a 503; a broken fallback is logged and skipped."""
 
-    error: PhotoChangerError
-    attempts: list[Attempt] = field(default_factory=list)
+    def step(
+        role: StepRole, provider: str, operation: str, settings: dict[str, Any]
+    ) -> ProviderStep:
+        return ProviderStep(
+            role=role,
+            driver=registry.get(provider),
+            operation=operation,
+            settings=registry.parse_settings(provider, operation, settings),
+            api_key=api_key_for(provider, runtime, config),
+        )
+
+    try:
+        steps = [step(StepRole.primary, slot.provider, slot.operation, slot.settings)]
+    except UnknownOperation:
+        raise ServiceUnavailable(
+            f"provider {slot.provider!r} is not available for {slot.id}"
+        ) from None
+    except ValidationError:
+        raise ServiceUnavailable(f"{slot.id} has invalid provider settings") from None
+    if slot.fallback:
+        fallback = slot.fallback
+        try:
+            steps.append(
+                step(
+                    StepRole.fallback,
+                    str(fallback.get("provider")),
+                    str(fallback.get("operation")),
+                    fallback.get("settings") or {},
+                )
+            )
+        except (UnknownOperation, ValidationError):
+            log.warning("fallback_unusable", slot_id=slot.id)
+    return steps
 
 
 class ProviderChain:
@@ -111,8 +177,9 @@ class ProviderChain:
         self._jitter = jitter
 
     async def run(self, ctx: JobContext, attempts: list[Attempt]) -> ChainOutcome:
-        """The first result of the chain. Every call is appended to `attempts` as
-        it ends, so the caller can record them whatever happens next."""
+        """The first result of the chain; when every step failed, the §3.2 error
+        the client gets. Every call is appended to `attempts` as it ends, so the
+        caller can record them whatever happens next."""
         deadline = ctx.deadline
         last: Attempt | None = None
         for index, step in enumerate(self._steps):
@@ -130,7 +197,7 @@ class ProviderChain:
                 attempts.append(last)
                 if result is not None:
                     return ChainOutcome(result, step.provider, attempts)
-                if last.outcome not in ("transient", "timeout") or number == MAX_ATTEMPTS_PER_STEP:
+                if last.outcome not in RETRIED_OUTCOMES or number == MAX_ATTEMPTS_PER_STEP:
                     break
                 pause = BACKOFF_SECONDS * 2 ** (number - 1) * (0.5 + self._jitter())
                 if budget.remaining() - pause < MIN_ATTEMPT_SECONDS:
@@ -145,7 +212,7 @@ class ProviderChain:
                     outcome=last.outcome,
                 )
         assert last is not None
-        raise ChainFailed(self._client_error(last, attempts, deadline), attempts)
+        raise self._client_error(last, attempts, deadline)
 
     async def _attempt(
         self, step: ProviderStep, ctx: JobContext
@@ -164,17 +231,17 @@ class ProviderChain:
                 result = await step.driver.edit(ctx)
             attempt.response_id = result.response_id
         except (TimeoutError, ProviderTimeout) as exc:
-            attempt.outcome = "timeout"
+            attempt.outcome = AttemptOutcome.timeout
             attempt.error = "no answer within the window"
             if isinstance(exc, ProviderTimeout):
                 attempt.error, attempt.response_id = exc.message, exc.response_id
         except ProviderError as exc:
             attempt.outcome = (
-                "not_configured"
+                AttemptOutcome.not_configured
                 if isinstance(exc, ProviderNotConfigured)
-                else "transient"
+                else AttemptOutcome.transient
                 if exc.retryable
-                else "permanent"
+                else AttemptOutcome.permanent
             )
             attempt.error = provider_text(exc.message, secret=step.api_key)
             attempt.reason = exc.reason
@@ -183,10 +250,10 @@ class ProviderChain:
             raise  # our own side failed (the media store publishing an input): its 503
         except Exception:
             log.exception("provider_crashed", provider=step.provider)
-            attempt.outcome = "crash"
+            attempt.outcome = AttemptOutcome.crash
             attempt.error = "the provider failed unexpectedly"
         attempt.duration_ms = int((time.monotonic() - started) * 1000)
-        if attempt.outcome != "ok":
+        if attempt.outcome != AttemptOutcome.ok:
             log.warning(
                 "provider_attempt_failed",
                 provider=step.provider,
@@ -203,10 +270,10 @@ class ProviderChain:
         last: Attempt, attempts: Sequence[Attempt], deadline: Deadline
     ) -> PhotoChangerError:
         """The §3.2 answer for a chain whose every step failed, judged by the last."""
-        if last.outcome == "timeout":
+        if last.outcome == AttemptOutcome.timeout:
             return ProviderTimedOut(f"no result within the {deadline.window_seconds:.0f} s window")
-        if all(attempt.outcome == "not_configured" for attempt in attempts):
+        if all(attempt.outcome == AttemptOutcome.not_configured for attempt in attempts):
             return ServiceUnavailable(last.error or "the provider is not configured")
-        if last.outcome == "crash":
+        if last.outcome == AttemptOutcome.crash:
             return InternalError("the provider failed unexpectedly")
         return ProviderFailed(last.error or "the provider returned no usable image")

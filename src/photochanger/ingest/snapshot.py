@@ -5,11 +5,12 @@ Reading them was a database round trip on every ingest (a third of the database
 work of a small photo, bench/README.md), for values that change a few times an
 event. So each slot's last snapshot is kept and reused, and the admission, which
 runs in the serialized transaction anyway, checks that `config_version` has not
-moved (`StaleSnapshot` when it has). SPEC §3.4 holds on every replica: a change
-committed anywhere bumps the version by trigger, and the next ingest's admission
-sees it. A reused snapshot is never the reason for a refusal either: an ingest
-that fails validation on one is validated again on a fresh read. A fresh snapshot
-is used as read (as every one was before): each request reads at most twice.
+moved, and reads a fresh snapshot to admit on when it has (`admission.py`).
+SPEC §3.4 holds on every replica: a change committed anywhere bumps the version
+by trigger, and the next ingest's admission sees it. A reused snapshot is never
+the reason for a refusal either: an ingest that fails validation on one is
+validated again on a fresh read. A fresh snapshot is used as read (as every one
+was before): each request reads at most twice.
 """
 
 from __future__ import annotations
@@ -28,10 +29,6 @@ from photochanger.slots.repository import SlotConfig, SlotRepository
 _CONFIG_VERSION = select(ConfigVersion.value).where(ConfigVersion.id == CONFIG_VERSION_ROW)
 
 
-class StaleSnapshot(Exception):
-    """A slot or a setting changed since the snapshot was read."""
-
-
 def read_config_version(connection: Connection) -> int:
     return int(connection.execute(_CONFIG_VERSION).scalar_one())
 
@@ -43,6 +40,11 @@ class IngestSnapshot:
     config_version: int
     reused: bool = False
     """Kept from an earlier ingest: still to be confirmed by the admission."""
+
+    @property
+    def window_seconds(self) -> float:
+        """The sync window a request on this configuration gets."""
+        return self.runtime.sync_response_seconds
 
     @property
     def file_limit_bytes(self) -> int:

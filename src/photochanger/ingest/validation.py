@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import hmac
-import io
-import warnings
 from dataclasses import dataclass
-
-from PIL import Image
 
 from photochanger.config import MB
 from photochanger.errors import (
@@ -16,13 +12,10 @@ from photochanger.errors import (
     PayloadTooLarge,
     SlotDisabled,
     SlotNotFound,
-    UnsupportedMediaType,
 )
-from photochanger.ingest.upload import IngestForm, SpooledFile
+from photochanger.media.image_type import read_image_header
+from photochanger.multipart import SpooledFile, UploadForm
 from photochanger.slots.repository import SlotConfig
-
-MAX_IMAGE_MEGAPIXELS = 100
-_PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 
 
 @dataclass(frozen=True)
@@ -38,7 +31,7 @@ def check_password(given: str, expected: str) -> None:
         raise InvalidPassword("wrong ingest password")
 
 
-def check_form(form: IngestForm, *, require_password: bool = True) -> tuple[SpooledFile, str]:
+def check_form(form: UploadForm, *, require_password: bool = True) -> tuple[SpooledFile, str]:
     """400s: the parts a booth upload cannot do without (an admin's test run
     sends no password)."""
     if form.file is None:
@@ -71,27 +64,8 @@ def check_size(file: SpooledFile, limit_bytes: int) -> None:
 
 def check_image(file: SpooledFile) -> CheckedUpload:
     """415 unless the bytes are a JPEG, PNG or WebP whose header Pillow can read."""
-    mime = file.mime
-    if mime is None:
-        raise UnsupportedMediaType("the file is not a JPEG, PNG or WebP image")
-    source = io.BytesIO(file.data) if file.data is not None else file.path
-    assert source is not None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(source, formats=[_PIL_FORMATS[mime]]) as image:
-                width, height = image.size
-    except Image.DecompressionBombError:
-        raise PayloadTooLarge(
-            f"the image has too many pixels; the limit is {MAX_IMAGE_MEGAPIXELS} MP"
-        ) from None
-    except (OSError, SyntaxError, ValueError):
-        raise UnsupportedMediaType("the file's image header cannot be read") from None
-    if width * height > MAX_IMAGE_MEGAPIXELS * 1_000_000:
-        raise PayloadTooLarge(
-            f"the image is {width * height / 1e6:.0f} MP; the limit is {MAX_IMAGE_MEGAPIXELS} MP"
-        )
-    return CheckedUpload(file=file, mime=mime, width=width, height=height)
+    header = read_image_header(file.mime, file.contents)
+    return CheckedUpload(file=file, mime=header.mime, width=header.width, height=header.height)
 
 
 def client_hash_matches(file: SpooledFile, client_hash: str) -> bool:

@@ -16,8 +16,9 @@ from photochanger.errors import (
     error_responses,
 )
 from photochanger.jobs.dependencies import JobServiceDep
-from photochanger.jobs.schemas import JobDetail, JobFilter, JobPage, JobSource, JobStatus
+from photochanger.jobs.schemas import JobDetail, JobFilter, JobPage
 from photochanger.models.base import utcnow
+from photochanger.models.job import JobSource, JobStatus
 
 router = APIRouter(tags=["jobs"])
 

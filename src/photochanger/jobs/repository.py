@@ -3,7 +3,7 @@ work (one thread hop on SQLite; `run_sync` on PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,9 +21,10 @@ from sqlalchemy import (
 
 from photochanger.models import Job
 from photochanger.models.base import utcnow
+from photochanger.models.job import JobSource, JobStatus
 
-PENDING = "pending"
-FINAL_STATUSES = frozenset({"done", "timeout", "failed"})
+PENDING = JobStatus.pending
+FINAL_STATUSES = frozenset(JobStatus) - {PENDING}
 
 # The ingest's statements are built once: SQLAlchemy then skips building and
 # hashing them on every request (measured: most of a unit of work's CPU).
@@ -55,7 +56,38 @@ SAME_PHOTO_CANDIDATES = 20
 """Jobs of one photo on one slot looked at: a re-send is answered by its original,
 so more than a few are rare (each needs the previous one to have failed)."""
 _FINISH = update(Job).where(Job.id == bindparam("b_job_id"), Job.status == PENDING)
-_SET_PREVIEW = update(Job).where(Job.id == bindparam("b_job_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A job as its admission inserts it, `pending` (SPEC §3.4)."""
+
+    id: str
+    slot_id: str
+    source: JobSource
+    provider: str
+    """The slot's primary provider (an admin's test run: the one it chose)."""
+    operation: str
+    slot_version: int
+    instance_id: str
+    started_at: datetime
+    deadline_at: datetime
+    input_size: int
+    input_mime: str
+    input_sha1: str
+    input_sha256: str
+    client_hash: str | None
+    client_hash_mismatch: bool
+    booth_metadata: dict[str, str]
+
+
+_NEW_JOB_COLUMNS = tuple(field.name for field in fields(NewJob))
+
+
+def final_times(started_at: datetime, finished_at: datetime) -> dict[str, Any]:
+    """The `finished_at` and `duration_ms` of a job that ends at `finished_at`."""
+    duration = int((finished_at - started_at).total_seconds() * 1000)
+    return {"finished_at": finished_at, "duration_ms": max(0, duration)}
 
 
 class JobRepository:
@@ -66,8 +98,10 @@ class JobRepository:
         """The job's row (every column by name), or None."""
         return self.connection.execute(_GET, {"b_job_id": job_id}).first()
 
-    def insert(self, values: Mapping[str, Any]) -> None:
-        self.connection.execute(_INSERT, [dict(values)])
+    def insert(self, job: NewJob) -> None:
+        values = {name: getattr(job, name) for name in _NEW_JOB_COLUMNS}
+        values.update(status=PENDING, attempts=[])
+        self.connection.execute(_INSERT, [values])
 
     def find_original(
         self, *, slot_id: str, slot_version: int, sha256: str, since: datetime, now: datetime
@@ -83,11 +117,11 @@ class JobRepository:
             "b_limit": SAME_PHOTO_CANDIDATES,
         }
         for row in self.connection.execute(_SAME_PHOTO, parameters):
-            if row.source != "ingest" or row.slot_version != slot_version:
+            if row.source != JobSource.ingest or row.slot_version != slot_version:
                 continue
             if row.status == PENDING and row.deadline_at > now:
                 return row
-            if row.status == "done" and row.result_expires_at > now:
+            if row.status == JobStatus.done and row.result_expires_at > now:
                 return row
         return None
 
@@ -100,16 +134,13 @@ class JobRepository:
         in_slot, for_provider = self.connection.execute(_COUNT_LIVE_PENDING, parameters).one()
         return int(in_slot), int(for_provider)
 
-    def finish(self, job_id: str, status: str, **values: Any) -> bool:
+    def finish(self, job_id: str, status: JobStatus, **values: Any) -> bool:
         """Move a pending job to a final status, once. False when it was not
         pending any more: status only moves forward (SPEC §3.4)."""
         assert status in FINAL_STATUSES
         result = self.connection.execute(_FINISH, {"b_job_id": job_id, "status": status, **values})
         assert isinstance(result, CursorResult)
         return bool(result.rowcount)
-
-    def set_preview(self, job_id: str, key: str) -> None:
-        self.connection.execute(_SET_PREVIEW, {"b_job_id": job_id, "preview_key": key})
 
     def close_interrupted(self, *, instance_id: str, grace_seconds: float) -> int:
         """Close jobs no process is working on: this replica's own pending jobs
@@ -121,7 +152,7 @@ class JobRepository:
             update(Job)
             .where(Job.status == PENDING, or_(Job.instance_id == instance_id, overdue))
             .values(
-                status="failed",
+                status=JobStatus.failed,
                 failure_reason="interrupted",
                 failure_details="the process handling this job stopped before it finished",
                 finished_at=now,

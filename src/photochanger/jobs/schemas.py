@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Row
 
-JobStatus = Literal["pending", "done", "timeout", "failed"]
-JobSource = Literal["ingest", "ui_test"]
+from photochanger.media.links import preview_url, result_url
+from photochanger.models.job import JobSource, JobStatus
 
 
 @dataclass(frozen=True)
@@ -18,8 +18,8 @@ class JobFilter:
     """Which jobs the log shows (each field left None does not narrow it)."""
 
     slot_id: str | None = None
-    status: str | None = None
-    source: str | None = None
+    status: JobStatus | None = None
+    source: JobSource | None = None
     started_from: datetime | None = None
     """Inclusive."""
     started_to: datetime | None = None
@@ -86,11 +86,10 @@ class JobDetail(JobSummary):
     def of_row(cls, row: Row[Any], *, public_base_url: str, now: datetime) -> JobDetail:
         values = row._asdict()
         live = (
-            row.status == "done"
+            row.status == JobStatus.done
             and row.result_key is not None
             and (row.result_expires_at is None or row.result_expires_at > now)
         )
-        link = f"{public_base_url}/public/results/{row.id}"
-        values["public_result_url"] = link if live else None
-        values["preview_url"] = f"{link}/preview.webp" if live else None
+        values["public_result_url"] = result_url(row.id, public_base_url) if live else None
+        values["preview_url"] = preview_url(row.id, public_base_url) if live else None
         return cls.model_validate(values)

@@ -9,12 +9,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
 from photochanger.db import Database
-from photochanger.jobs.repository import JobRepository
-from photochanger.media.keys import preview_key
+from photochanger.media.object_keys import preview_key
 from photochanger.media.preview_render import render_preview, start_worker
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
@@ -75,22 +74,15 @@ class PreviewMaker:
         key = preview_key(job.id, job.started_at)
         size = await self._store.put_bytes(key, webp)
 
-        def record(connection: Connection) -> None:
-            current = JobRepository(connection).get(job.id)
-            if current is None or current.preview_key == key:
-                return  # gone, or recorded by another replica meanwhile
-            MediaRepository(connection).add(
-                kind="preview",
-                key=key,
-                size=size,
-                mime="image/webp",
-                job_id=job.id,
-                slot_id=job.slot_id,
-                expires_at=job.result_expires_at,
-            )
-            JobRepository(connection).set_preview(job.id, key)
-
         # Another replica may have recorded the same key first: the file is the same.
         with contextlib.suppress(IntegrityError):
-            await self._database.write(record)
+            await self._database.write(
+                lambda connection: MediaRepository(connection).add_preview(
+                    job_id=job.id,
+                    slot_id=job.slot_id,
+                    key=key,
+                    size=size,
+                    expires_at=job.result_expires_at,
+                )
+            )
         return key

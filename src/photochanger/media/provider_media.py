@@ -17,8 +17,8 @@ from sqlalchemy import Connection, bindparam, select, update
 from photochanger.db import Database
 from photochanger.deadline import Deadline
 from photochanger.errors import MediaExpired, MediaNotFound, ServiceUnavailable
-from photochanger.ingest.media_type import EXTENSIONS
-from photochanger.media.keys import provider_media_key
+from photochanger.media.image_type import EXTENSIONS
+from photochanger.media.object_keys import provider_media_key
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
 from photochanger.models import MediaObject

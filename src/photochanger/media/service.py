@@ -10,8 +10,7 @@ from sqlalchemy import Connection, Row
 
 from photochanger.db import Database
 from photochanger.errors import InternalError, ResultExpired, ResultNotFound
-from photochanger.ingest.media_type import EXTENSIONS
-from photochanger.jobs.repository import JobRepository
+from photochanger.media.image_type import EXTENSIONS
 from photochanger.media.preview import PreviewMaker
 from photochanger.media.provider_media import PublishedMedia, read_provider_media
 from photochanger.media.repository import MediaRepository
@@ -45,7 +44,7 @@ class MediaService:
             raise ResultNotFound("no such result")
 
         def look_up(connection: Connection) -> tuple[Row[Any], bool]:
-            job = JobRepository(connection).get(job_id)
+            job = MediaRepository(connection).result_of(job_id)
             if job is None or job.status != "done" or job.result_key is None:
                 raise ResultNotFound("no such result")
             now = utcnow()
@@ -73,7 +72,9 @@ class MediaService:
         """Where the preview of a done job's live result is stored, made now if
         it is the first request. The same errors as `result`, and
         `InternalError` when the result cannot be read as an image."""
-        job = await self._database.read(lambda connection: JobRepository(connection).get(job_id))
+        job = await self._database.read(
+            lambda connection: MediaRepository(connection).result_of(job_id)
+        )
         if job is None or job.status != "done" or job.result_key is None:
             raise ResultNotFound("no such preview")
         if job.result_expires_at is not None and job.result_expires_at <= utcnow():

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -7,6 +8,25 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from photochanger.models.base import Base, JSONValue, UTCDateTime
+
+
+class JobStatus(enum.StrEnum):
+    """Where a job is; it moves once, from `pending` to one of the others (SPEC §3.4)."""
+
+    pending = "pending"
+    done = "done"
+    timeout = "timeout"
+    failed = "failed"
+
+
+class JobSource(enum.StrEnum):
+    """The door a job's photo came through."""
+
+    ingest = "ingest"
+    """The booth's ingest."""
+    ui_test = "ui_test"
+    """An admin's test run."""
+
 
 PENDING = text("status = 'pending'")
 
@@ -44,7 +64,9 @@ class Job(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     slot_id: Mapped[str] = mapped_column(ForeignKey("slot.id"))
     source: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """A `JobSource` value."""
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.pending)
+    """A `JobStatus` value."""
     failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     failure_details: Mapped[str | None] = mapped_column(Text, nullable=True)
     provider: Mapped[str] = mapped_column(String(32))

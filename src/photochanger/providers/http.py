@@ -18,7 +18,7 @@ import structlog
 from PIL import Image
 
 from photochanger.deadline import Deadline
-from photochanger.ingest.media_type import SNIFF_BYTES, sniff_image_mime
+from photochanger.media.image_type import SNIFF_BYTES, sniff_image_mime
 from photochanger.providers.base import (
     JobContext,
     ProviderError,

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from photochanger.ingest.media_type import EXTENSIONS
+from photochanger.media.image_type import EXTENSIONS
 from photochanger.providers.base import (
     JobContext,
     Operation,

@@ -1,3 +1,5 @@
+"""How an endpoint reaches the slots service."""
+
 from __future__ import annotations
 
 from typing import Annotated

@@ -117,14 +117,6 @@ class SlotPayload(BaseModel):
     template_media: dict[TemplateRole, str | None] = Field(default_factory=dict)
 
 
-class TestRunAnswer(BaseModel):
-    job_id: str
-    status: Literal["done"]
-    public_result_url: str
-    preview_url: str
-    completed_in_seconds: float
-
-
 class AuditRecord(BaseModel):
     at: datetime
     actor: str

@@ -18,6 +18,7 @@ from photochanger.errors import (
     ValidationFailed,
     field_errors,
 )
+from photochanger.media.links import preview_url, result_url
 from photochanger.models.base import utcnow
 from photochanger.providers.registry import ProviderRegistry, UnknownOperation
 from photochanger.slots.override import SlotOverride
@@ -278,7 +279,6 @@ class SlotService:
         )
 
     def _recent(self, job: Row[Any]) -> RecentResult:
-        public_url = f"{self._base}/public/results/{job.id}"
         return RecentResult(
             job_id=job.id,
             started_at=job.started_at,
@@ -286,8 +286,8 @@ class SlotService:
             status=job.status,
             source=job.source,
             mime=job.result_mime,
-            public_url=public_url,
-            preview_url=f"{public_url}/preview.webp",
+            public_url=result_url(job.id, self._base),
+            preview_url=preview_url(job.id, self._base),
             expires_at=job.result_expires_at,
         )
 

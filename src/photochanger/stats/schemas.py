@@ -1,4 +1,4 @@
-"""What the statistics endpoints answer (SPEC §6.6). README "Statistics" defines
+"""What the statistics endpoints answer (SPEC §6.6). docs/admin-api.md "Statistics" defines
 every number."""
 
 from __future__ import annotations

@@ -22,8 +22,12 @@ from photochanger.errors import (
     ValidationFailed,
     error_responses,
 )
-from photochanger.ingest.endpoints import content_length
-from photochanger.ingest.upload import parse_ingest_form
+from photochanger.multipart import (
+    BINARY_PART,
+    declared_length,
+    multipart_request_body,
+    parse_upload_form,
+)
 from photochanger.template_media.dependencies import TemplateMediaServiceDep
 from photochanger.template_media.schemas import TEMPLATE_ROLES, TemplateMediaInfo, TemplateMediaList
 from photochanger.template_media.service import FILE_FIELD, ROLE_FIELD, SLOT_FIELD
@@ -45,24 +49,14 @@ UPLOAD_LIMIT_BYTES = GLOBAL_UPLOAD_CAP_MB * MB
         ValidationFailed,
         ServiceUnavailable,
     ),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": [FILE_FIELD, ROLE_FIELD, SLOT_FIELD],
-                        "properties": {
-                            FILE_FIELD: {"type": "string", "format": "binary"},
-                            ROLE_FIELD: {"type": "string", "enum": list(TEMPLATE_ROLES)},
-                            SLOT_FIELD: {"type": "string", "example": "slot-001"},
-                        },
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=multipart_request_body(
+        {
+            FILE_FIELD: BINARY_PART,
+            ROLE_FIELD: {"type": "string", "enum": list(TEMPLATE_ROLES)},
+            SLOT_FIELD: {"type": "string", "example": "slot-001"},
+        },
+        required=[FILE_FIELD, ROLE_FIELD, SLOT_FIELD],
+    ),
 )
 async def upload_template_media(
     request: Request, config: ConfigDep, templates: TemplateMediaServiceDep, admin: AdminUser
@@ -72,10 +66,10 @@ async def upload_template_media(
     while reading (413). It is stored and listed at once, but a slot uses it only
     after `PUT /api/slots/{id}` names it in `template_media` under its role (a
     test run can try it before that)."""
-    form = await parse_ingest_form(
+    form = await parse_upload_form(
         request.stream(),
         request.headers.get("content-type"),
-        declared_length=content_length(request),
+        declared_length=declared_length(request.headers.get("content-length")),
         file_limit=UPLOAD_LIMIT_BYTES,
         spool_dir=config.resolved_spool_dir,
         file_field=FILE_FIELD,

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
-from photochanger.models import MediaObject, TemplateMedia
+from photochanger.models import MediaObject, Slot, TemplateMedia
 
 
 def _columns() -> Any:
@@ -62,6 +62,11 @@ class TemplateMediaRepository:
                 }
             ],
         )
+
+    def slot_exists(self, slot_id: str) -> bool:
+        """Whether a template can be uploaded for this slot id."""
+        query = select(Slot.id).where(Slot.id == slot_id)
+        return self.connection.execute(query).first() is not None
 
     def get(self, template_id: str) -> Row[Any] | None:
         query = _columns().where(TemplateMedia.id == template_id, MediaObject.cleaned_at.is_(None))

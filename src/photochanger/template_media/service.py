@@ -18,13 +18,11 @@ from photochanger.errors import (
     SlotNotFound,
     ValidationFailed,
 )
-from photochanger.ingest import validation
-from photochanger.ingest.media_type import EXTENSIONS
-from photochanger.ingest.upload import IngestForm
+from photochanger.media.image_type import EXTENSIONS, read_image_header
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
 from photochanger.models.base import utcnow
-from photochanger.slots.repository import SlotRepository
+from photochanger.multipart import UploadForm
 from photochanger.template_media.repository import TemplateMediaRepository
 from photochanger.template_media.schemas import (
     TEMPLATE_ROLES,
@@ -63,7 +61,7 @@ class TemplateMediaService:
         self._database = database
         self._store = store
 
-    async def upload(self, form: IngestForm, actor: str) -> TemplateMediaInfo:
+    async def upload(self, form: UploadForm, actor: str) -> TemplateMediaInfo:
         """Check the parsed upload (400, 422, 415 by the bytes), store the file
         atomically, then its rows. The template is staged: a slot uses it once
         the slot is saved with it."""
@@ -82,10 +80,12 @@ class TemplateMediaService:
             errors.append({"field": SLOT_FIELD, "message": "the slot the image is for"})
         if errors:
             raise ValidationFailed("the template media upload is not valid", errors)
-        exists = await self._database.read(lambda c: SlotRepository(c).get(slot_id) is not None)
+        exists = await self._database.read(
+            lambda c: TemplateMediaRepository(c).slot_exists(slot_id)
+        )
         if not exists:
             raise SlotNotFound(f"no slot {slot_id[:40]!r}")
-        mime = validation.check_image(file).mime
+        mime = read_image_header(file.mime, file.contents).mime
 
         template_id = secrets.token_urlsafe(12)
         key = template_key(slot_id, template_id, mime)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from photochanger.ingest.media_type import EXTENSIONS
+from photochanger.media.image_type import EXTENSIONS
 
 
 def result_key(job_id: str, started_at: datetime, mime: str) -> str:

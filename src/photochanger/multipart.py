@@ -1,8 +1,11 @@
-"""Streaming multipart parsing for the ingest: limits enforced while reading, the
-photo spooled to disk past a small threshold, hashed on the way through.
+"""Streaming multipart parsing for every upload (the booth's ingest, the admin's
+test run, template images): limits enforced while reading, the photo spooled to
+disk past a small threshold, hashed on the way through.
 
 FastAPI's `UploadFile` would read the whole body before our code runs; here the
-request stream is fed chunk by chunk to python-multipart's push parser.
+request stream is fed chunk by chunk to python-multipart's push parser. The
+routes that read their body this way describe it to OpenAPI with
+`multipart_request_body`, since FastAPI cannot see it in their signature.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from python_multipart.multipart import MultipartParser, MultipartState, parse_op
 
 from photochanger.config import MB
 from photochanger.errors import InvalidRequest, PayloadTooLarge
-from photochanger.ingest.media_type import SNIFF_BYTES, sniff_image_mime
-from photochanger.memory import ByteBudget
+from photochanger.media.image_type import SNIFF_BYTES, sniff_image_mime
+from photochanger.photo_memory import ByteBudget
 
 FILE_FIELD = "fileToUpload"
 PASSWORD_FIELD = "password"  # noqa: S105 - a field name
@@ -110,6 +113,14 @@ class SpooledFile:
         return self._data
 
     @property
+    def contents(self) -> bytes | Path:
+        """The bytes while in memory, else the temp file (after `finish()`)."""
+        if self._data is not None:
+            return self._data
+        assert self.path is not None
+        return self.path
+
+    @property
     def mime(self) -> str | None:
         return sniff_image_mime(self.head)
 
@@ -128,7 +139,9 @@ class SpooledFile:
 
 
 @dataclass
-class IngestForm:
+class UploadForm:
+    """The parsed body: the photo, the booth's own fields, the other text fields."""
+
     password: str | None = None
     client_hash: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
@@ -142,7 +155,7 @@ class IngestForm:
 
 
 class _FormBuilder:
-    """Turns python-multipart's callbacks into an `IngestForm`."""
+    """Turns python-multipart's callbacks into an `UploadForm`."""
 
     def __init__(
         self,
@@ -153,7 +166,7 @@ class _FormBuilder:
         long_fields: Mapping[str, int],
         budget: ByteBudget | None,
     ) -> None:
-        self.form = IngestForm(file_field=file_field)
+        self.form = UploadForm(file_field=file_field)
         self._budget = budget
         self._long_fields = long_fields
         self._file_limit = file_limit
@@ -250,6 +263,16 @@ def boundary_of(content_type: str | None) -> bytes:
     return boundary
 
 
+def declared_length(content_length: str | None) -> int | None:
+    """The body's length as its `Content-Length` header declares it (None when absent)."""
+    if content_length is None:
+        return None
+    try:
+        return int(content_length)
+    except ValueError:
+        raise InvalidRequest("invalid Content-Length") from None
+
+
 def check_declared_length(declared_length: int | None, file_limit: int) -> None:
     """SPEC §3.1: a Content-Length already over the cap is refused before reading."""
     if declared_length is not None and declared_length > file_limit + MULTIPART_OVERHEAD_BYTES:
@@ -258,7 +281,7 @@ def check_declared_length(declared_length: int | None, file_limit: int) -> None:
         )
 
 
-async def parse_ingest_form(
+async def parse_upload_form(
     chunks: AsyncIterator[bytes],
     content_type: str | None,
     *,
@@ -268,8 +291,8 @@ async def parse_ingest_form(
     file_field: str = FILE_FIELD,
     long_fields: Mapping[str, int] | None = None,
     budget: ByteBudget | None = None,
-) -> IngestForm:
-    """Read the whole multipart body into an `IngestForm`.
+) -> UploadForm:
+    """Read the whole multipart body into an `UploadForm`.
 
     The image arrives in the part named `file_field` (the booth's `fileToUpload`,
     the test run's `test_image`, a template's `file`); `long_fields` names text
@@ -317,6 +340,25 @@ async def parse_ingest_form(
     return builder.form
 
 
-def _discard(form: IngestForm) -> None:
+def _discard(form: UploadForm) -> None:
     if form.file is not None:
         form.file.discard()
+
+
+BINARY_PART: dict[str, object] = {"type": "string", "format": "binary"}
+"""The OpenAPI schema of a file part."""
+
+
+def multipart_request_body(
+    properties: dict[str, dict[str, object]],
+    *,
+    required: list[str],
+    other_fields: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """The `openapi_extra` of a route that parses its own multipart body: the
+    parts it reads (`other_fields` is the schema of any further text field)."""
+    schema: dict[str, object] = {"type": "object", "required": required, "properties": properties}
+    if other_fields is not None:
+        schema["additionalProperties"] = other_fields
+    content = {"multipart/form-data": {"schema": schema}}
+    return {"requestBody": {"required": True, "content": content}}

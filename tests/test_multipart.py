@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from photochanger.errors import InvalidRequest
-from photochanger.ingest.upload import (
+from photochanger.multipart import (
     BUDGETED_MEMORY_BYTES,
     SPOOL_MEMORY_BYTES,
-    IngestForm,
-    parse_ingest_form,
+    UploadForm,
+    parse_upload_form,
 )
-from photochanger.memory import ByteBudget
+from photochanger.photo_memory import ByteBudget
 from support import booth_fields, multipart_body, noise_jpeg, tmp_file_count
 
 MB = 1024 * 1024
@@ -27,11 +27,11 @@ async def chunks_of(body: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
         yield body[start : start + size]
 
 
-async def parse(photo: bytes, spool: Path, budget: ByteBudget | None) -> IngestForm:
+async def parse(photo: bytes, spool: Path, budget: ByteBudget | None) -> UploadForm:
     body, content_type = multipart_body(
         booth_fields(), {"fileToUpload": ("a.jpg", photo, "image/jpeg")}
     )
-    return await parse_ingest_form(
+    return await parse_upload_form(
         chunks_of(body),
         content_type,
         declared_length=len(body),
@@ -111,7 +111,7 @@ async def test_a_broken_body_gives_its_memory_back(tmp_path: Path) -> None:
     )
     budget = ByteBudget(MB)
     with pytest.raises(InvalidRequest):
-        await parse_ingest_form(
+        await parse_upload_form(
             chunks_of(body[: len(body) // 2]),  # the booth went away mid-photo
             content_type,
             declared_length=len(body),

@@ -1,0 +1,169 @@
+"""Answering: a job's result stored and recorded, and the answer the booth gets
+— its own result, or, for a photo sent again, its original's."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Row
+
+from photochanger.config import Settings
+from photochanger.db import Database
+from photochanger.errors import InternalError, ProviderFailed, ServiceUnavailable
+from photochanger.ingest.admission import PreparedJob
+from photochanger.ingest.pipeline import ChainOutcome
+from photochanger.jobs.repository import JobRepository, final_times
+from photochanger.media.image_type import SNIFF_BYTES, sniff_image_mime
+from photochanger.media.links import result_url
+from photochanger.media.object_keys import result_key
+from photochanger.media.repository import MediaRepository
+from photochanger.media.store import MediaStore
+from photochanger.models.base import utcnow
+from photochanger.models.job import JobStatus
+from photochanger.multipart import SPOOL_MEMORY_BYTES
+from photochanger.providers.base import ProviderResult
+
+log = structlog.get_logger("photochanger.ingest")
+
+ANSWER_IN_MEMORY_BYTES = SPOOL_MEMORY_BYTES
+"""A result on disk up to this size is read whole for the answer; larger ones are
+streamed in chunks: 500 answers leaving at once must not each hold a whole photo
+(bench/README.md: 500 held ingests stay under 300 MB)."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    job_id: str
+    mime: str
+    size: int
+    result_key: str
+    result_url: str
+    started_at: datetime
+    data: bytes | None
+    """The whole result, or None when it is to be streamed from the store."""
+    deduplicated: bool = False
+    """The answer of an earlier job for the same photo (SPEC §3.5)."""
+
+
+class ResultStore:
+    """Puts a job's result in the media store and closes the job `done`; reads
+    an earlier job's result back for a photo sent again."""
+
+    def __init__(self, *, database: Database, store: MediaStore, config: Settings) -> None:
+        self._database = database
+        self._store = store
+        self._base_url = config.public_base_url
+
+    async def keep(self, job: PreparedJob, outcome: ChainOutcome) -> IngestResult:
+        """Store the result under its real type (sniffed from its bytes), then
+        record it and close the job `done` in one unit of work."""
+        record = job.record
+        result = outcome.result
+        data = result.data
+        if data is None:
+            assert result.path is not None
+            data = await asyncio.to_thread(_answer_bytes, result.path)
+        mime = await result_mime_from_bytes(result if data is None else replace(result, data=data))
+        if mime is None:
+            raise ProviderFailed("the provider returned no usable image")
+        if mime != result.mime:
+            log.warning("provider_mime_corrected", declared=result.mime[:40], actual=mime)
+        key = result_key(record.id, record.started_at, mime)
+        try:
+            if result.path is not None:
+                # A spooled file enters the store by link, with no copy.
+                size = await self._store.put_file(key, result.path)
+            else:
+                assert data is not None
+                size = await self._store.put_bytes(key, data)
+        except OSError:
+            log.exception("media_store_failed")
+            raise ServiceUnavailable("the media store is unavailable") from None
+        finished = utcnow()
+        expires = finished + timedelta(hours=job.snapshot.runtime.result_ttl_hours)
+
+        def finish(connection: Connection) -> bool:
+            MediaRepository(connection).add(
+                kind="result",
+                key=key,
+                size=size,
+                mime=mime,
+                job_id=record.id,
+                slot_id=record.slot_id,
+                expires_at=expires,
+                created_at=finished,
+            )
+            return JobRepository(connection).finish(
+                record.id,
+                JobStatus.done,
+                **final_times(record.started_at, finished),
+                produced_by=outcome.produced_by,
+                attempts=[attempt.as_record() for attempt in outcome.attempts],
+                result_key=key,
+                result_mime=mime,
+                result_size=size,
+                result_expires_at=expires,
+            )
+
+        if not await self._database.write(finish):
+            raise InternalError("the job was closed by another process")
+        return IngestResult(
+            job_id=record.id,
+            mime=mime,
+            size=size,
+            result_key=key,
+            result_url=result_url(record.id, self._base_url),
+            started_at=record.started_at,
+            data=data,
+        )
+
+    async def of_original(self, original: Row[Any]) -> IngestResult | None:
+        """The answer a photo sent again gets: its original's stored result, or
+        None when that file is gone."""
+        data: bytes | None = None
+        try:
+            if original.result_size <= ANSWER_IN_MEMORY_BYTES:
+                data = await self._store.read(original.result_key)
+            elif not await self._store.exists(original.result_key):
+                return None
+        except FileNotFoundError:
+            return None
+        return IngestResult(
+            job_id=original.id,
+            mime=original.result_mime,
+            size=original.result_size,
+            result_key=original.result_key,
+            result_url=result_url(original.id, self._base_url),
+            started_at=original.started_at,
+            data=data,
+            deduplicated=True,
+        )
+
+
+def _answer_bytes(path: Path) -> bytes | None:
+    """A small result file read whole for the answer; None for a large one."""
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size > ANSWER_IN_MEMORY_BYTES:
+            return None
+        return handle.read()
+
+
+async def result_mime_from_bytes(result: ProviderResult) -> str | None:
+    """The result's real type, from its bytes: the answer's Content-Type must
+    match them (SPEC §3.3), whatever the provider claimed."""
+    if result.data is not None:
+        return sniff_image_mime(result.data[:SNIFF_BYTES])
+    if result.path is None:
+        return None
+
+    def head(path: Path) -> bytes:
+        with open(path, "rb") as handle:
+            return handle.read(SNIFF_BYTES)
+
+    return sniff_image_mime(await asyncio.to_thread(head, result.path))
