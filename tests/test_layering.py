@@ -71,7 +71,7 @@ LAYERS = (
     ),
     Layer("ingest", ("ingest",)),
     Layer("container", ("dependencies",)),
-    Layer(EDGE, ("ingest.test_run", "health", "middleware"), isolated=True),
+    Layer(EDGE, ("ingest.test_run", "health", "middleware", "web"), isolated=True),
     Layer("wiring", ("app", "cli", "__main__", "providers.check")),
 )
 """Low to high. `providers.check` is the `provider-check` command: it builds its
