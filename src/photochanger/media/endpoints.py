@@ -13,6 +13,7 @@ from photochanger.ingest.media_type import EXTENSIONS
 from photochanger.jobs.repository import JobRepository
 from photochanger.media.provider_media import read_provider_media
 from photochanger.media.repository import MediaRepository
+from photochanger.media.results import MAX_JOB_ID_LENGTH, live_result
 from photochanger.models.base import utcnow
 
 router = APIRouter(tags=["public"])
@@ -33,13 +34,7 @@ async def public_preview(job_id: str, services: ServicesDep) -> StreamingRespons
     """The WebP preview of a done job's result (at most 512 px), for galleries:
     the same link rules as the result (the job id is the capability; 410 after
     expiry). It is made on the first request and kept until the result expires."""
-    job = await services.database.read(lambda connection: JobRepository(connection).get(job_id))
-    if job is None or job.status != "done" or job.result_key is None:
-        raise ResultNotFound("no such preview")
-    if job.result_expires_at is not None and job.result_expires_at <= utcnow():
-        raise ResultExpired("this result has expired")
-    if not await services.store.exists(job.result_key):
-        raise ResultExpired("this result is no longer stored")
+    job = await live_result(services.database, services.store, job_id)
     try:
         key = await services.previews.key_for(job)
     except FileNotFoundError:
@@ -67,7 +62,7 @@ async def public_result(job_id: str, services: ServicesDep) -> StreamingResponse
     """Download the result of a done job (SPEC §5.2). Job ids carry 144 random
     bits, so the link is the capability. After the result's expiry it answers 410
     and removes the file if cleanup has not yet."""
-    if len(job_id) > 64:
+    if len(job_id) > MAX_JOB_ID_LENGTH:
         raise ResultNotFound("no such result")
 
     def look_up(connection: Connection) -> tuple[Row[Any], bool]:
