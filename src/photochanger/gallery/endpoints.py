@@ -1,4 +1,5 @@
-"""The gallery's admin routes, its public data and its page (SPEC §6.7)."""
+"""The gallery's admin routes and its public data (SPEC §6.7); its page is
+`web.endpoints.public_gallery_page`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import math
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request
-from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
+from starlette.responses import JSONResponse, StreamingResponse
 
 from photochanger.auth.dependencies import AdminUser
 from photochanger.dependencies import ServicesDep
@@ -19,9 +20,8 @@ from photochanger.errors import (
     error_responses,
 )
 from photochanger.gallery.archive import zip_stream
-from photochanger.gallery.page import PUBLIC_GALLERY_PAGE
 from photochanger.gallery.schemas import GalleryView, PublicGallery, ShareRequest, ShareState
-from photochanger.gallery.service import CONTENT_CACHE_SECONDS, GalleryService
+from photochanger.gallery.service import CONTENT_CACHE_SECONDS, PAGE_PATH, GalleryService
 from photochanger.models.base import utcnow
 
 router = APIRouter(tags=["gallery"])
@@ -58,10 +58,12 @@ async def revoke_gallery(admin: AdminUser, gallery: GalleryDep) -> ShareState:
 
 
 @router.get("/api/gallery", responses=error_responses(NotAuthenticated))
-async def admin_gallery(admin: AdminUser, gallery: GalleryDep) -> GalleryView:
-    """The share state and what guests see (or would see): up to 10 newest
-    unexpired booth results per active slot, uncached."""
-    return await gallery.admin_view()
+async def admin_gallery(
+    admin: AdminUser, gallery: GalleryDep, services: ServicesDep
+) -> GalleryView:
+    """The share state, the public page's URL and what guests see (or would
+    see): up to 10 newest unexpired booth results per active slot, uncached."""
+    return await gallery.admin_view(services.config.public_base_url + PAGE_PATH)
 
 
 @router.get(
@@ -105,23 +107,6 @@ async def public_gallery_zip(
             "Content-Disposition": 'attachment; filename="photochanger-gallery.zip"',
             "Cache-Control": "no-store",
         },
-    )
-
-
-@router.get(
-    "/pubgallery",
-    tags=["public"],
-    response_class=HTMLResponse,
-    responses={403: {"description": "The gallery is closed (the page says so)."}},
-)
-async def public_gallery_page(gallery: GalleryDep) -> HTMLResponse:
-    """The public gallery page. It answers 403 outside the share window and then
-    shows that the gallery is closed; inside it, it loads `/pub/gallery`."""
-    state = await gallery.state()
-    return HTMLResponse(
-        PUBLIC_GALLERY_PAGE,
-        status_code=200 if state.open else 403,
-        headers={"Cache-Control": "no-cache"},
     )
 
 
