@@ -71,6 +71,12 @@ startPage(async (main) => {
   }
 
   async function load() {
+    if (document.visibilityState === "hidden") {
+      // A phone in a pocket asks nothing: a venue's guests often share one
+      // address and its 30 requests a minute. Back in view, it asks at once.
+      waitingHidden = true;
+      return;
+    }
     try {
       // Cacheable for 30 s for a proxy, but this browser must see a revocation
       // at once: always ask (the server keeps the content cached anyway).
@@ -114,6 +120,13 @@ startPage(async (main) => {
     timer = setTimeout(step, 1000);
   }
 
+  let waitingHidden = false;
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && waitingHidden) {
+      waitingHidden = false;
+      load();
+    }
+  });
   if (document.documentElement.dataset.state === "closed") showClosed();
   setInterval(tick, 1000);
   await load();
