@@ -55,7 +55,9 @@ from photochanger.stats.service import StatsService
 from photochanger.template_media.endpoints import router as template_media_router
 from photochanger.template_media.service import TemplateMediaService
 from photochanger.web.assets import StaticAssets
+from photochanger.web.endpoints import public_router as public_pages_router
 from photochanger.web.endpoints import router as web_router
+from photochanger.web.qr import router as qr_router
 from photochanger.web.security import SecurityHeadersMiddleware
 
 log = structlog.get_logger("photochanger")
@@ -144,6 +146,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _render_unexpected_error)
     app.include_router(ingest_router)
     app.include_router(auth_router)
+    app.include_router(qr_router)  # before media's `/public/results/{job_id:path}`
     app.include_router(media_router)
     app.include_router(providers_router)
     app.include_router(slots_router)
@@ -156,6 +159,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(jobs_router)
     app.include_router(stats_router)
     app.include_router(web_router)
+    app.include_router(public_pages_router)
     app.mount("/static", StaticAssets(), name="static")
     return app
 

@@ -52,9 +52,10 @@ class Settings(BaseSettings):
     )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="External base URL used in `X-Result-Url`, printed ingest URLs and "
-        "the provider-media URLs Turbotext fetches its inputs from (so it must be "
-        "reachable by Turbotext when a slot uses it).",
+        description="External base URL used in `X-Result-Url`, printed ingest URLs, the "
+        "QR codes of guest pages and the public gallery, and the provider-media URLs "
+        "Turbotext fetches its inputs from (so it must be reachable by Turbotext when a "
+        "slot uses it).",
     )
     ingest_password: SecretStr | None = Field(
         default=None,

@@ -1,4 +1,5 @@
-"""The gallery's admin routes, its public data and its page (SPEC §6.7)."""
+"""The gallery's admin routes and its public data (SPEC §6.7); its page is
+`web.endpoints.public_gallery_page`."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import math
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
-from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
+from starlette.responses import JSONResponse, StreamingResponse
 
 from photochanger.auth.dependencies import AdminUser
-from photochanger.dependencies import StoreDep
+from photochanger.dependencies import ConfigDep, StoreDep
 from photochanger.errors import (
     CsrfFailed,
     GalleryClosed,
@@ -20,9 +21,8 @@ from photochanger.errors import (
 )
 from photochanger.gallery.archive import zip_stream
 from photochanger.gallery.dependencies import GalleryServiceDep
-from photochanger.gallery.page import PUBLIC_GALLERY_PAGE
 from photochanger.gallery.schemas import GalleryView, PublicGallery, ShareRequest, ShareState
-from photochanger.gallery.service import CONTENT_CACHE_SECONDS
+from photochanger.gallery.service import CONTENT_CACHE_SECONDS, PAGE_PATH
 from photochanger.models.base import utcnow
 
 router = APIRouter(tags=["gallery"])
@@ -51,10 +51,12 @@ async def revoke_gallery(admin: AdminUser, gallery: GalleryServiceDep) -> ShareS
 
 
 @router.get("/api/gallery", responses=error_responses(NotAuthenticated))
-async def admin_gallery(admin: AdminUser, gallery: GalleryServiceDep) -> GalleryView:
-    """The share state and what guests see (or would see): up to 10 newest
-    unexpired booth results per active slot, uncached."""
-    return await gallery.admin_view()
+async def admin_gallery(
+    admin: AdminUser, gallery: GalleryServiceDep, config: ConfigDep
+) -> GalleryView:
+    """The share state, the public page's URL and what guests see (or would
+    see): up to 10 newest unexpired booth results per active slot, uncached."""
+    return await gallery.admin_view(config.public_base_url + PAGE_PATH)
 
 
 @router.get(
@@ -98,23 +100,6 @@ async def public_gallery_zip(
             "Content-Disposition": 'attachment; filename="photochanger-gallery.zip"',
             "Cache-Control": "no-store",
         },
-    )
-
-
-@router.get(
-    "/pubgallery",
-    tags=["public"],
-    response_class=HTMLResponse,
-    responses={403: {"description": "The gallery is closed (the page says so)."}},
-)
-async def public_gallery_page(gallery: GalleryServiceDep) -> HTMLResponse:
-    """The public gallery page. It answers 403 outside the share window and then
-    shows that the gallery is closed; inside it, it loads `/pub/gallery`."""
-    state = await gallery.state()
-    return HTMLResponse(
-        PUBLIC_GALLERY_PAGE,
-        status_code=200 if state.open else 403,
-        headers={"Cache-Control": "no-cache"},
     )
 
 

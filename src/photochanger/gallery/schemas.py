@@ -38,6 +38,10 @@ class GalleryView(BaseModel):
     """The admin's view: the share state and what guests see."""
 
     share: ShareState
+    page_url: str = Field(
+        description="The public gallery's absolute URL, the one its QR code "
+        "(`/pubgallery/qr.png`) encodes."
+    )
     slots: list[GallerySlot]
 
 

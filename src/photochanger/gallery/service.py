@@ -37,6 +37,8 @@ from photochanger.settings.repository import SettingRepository, StoredSetting
 SHARE_SETTING = "gallery_share_until"
 CONTENT_CACHE_SECONDS = 30.0
 PUBLIC_REQUESTS_PER_MINUTE = 30
+PAGE_PATH = "/pubgallery"
+"""The public gallery's page; its QR code and the admin's view give its absolute URL."""
 
 log = structlog.get_logger("photochanger.gallery")
 
@@ -75,10 +77,10 @@ class GalleryService:
         row = await self._database.read(lambda c: SettingRepository(c).get(SHARE_SETTING))
         return _share_state(row)
 
-    async def admin_view(self) -> GalleryView:
+    async def admin_view(self, page_url: str) -> GalleryView:
         """The share state and fresh content, whether shared or not."""
         state = await self.state()
-        return GalleryView(share=state, slots=await self._load_content())
+        return GalleryView(share=state, page_url=page_url, slots=await self._load_content())
 
     async def public_view(self, client: str) -> PublicGallery:
         """429 past the client's rate, 403 outside the window (checked in the

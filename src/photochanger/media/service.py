@@ -14,6 +14,7 @@ from photochanger.media.image_type import EXTENSIONS
 from photochanger.media.preview import PreviewMaker
 from photochanger.media.provider_media import PublishedMedia, read_provider_media
 from photochanger.media.repository import MediaRepository
+from photochanger.media.results import MAX_JOB_ID_LENGTH, live_result
 from photochanger.media.store import MediaStore
 from photochanger.models.base import utcnow
 
@@ -40,7 +41,7 @@ class MediaService:
         """A done job's stored result. `ResultNotFound` for an unknown or
         unfinished job; `ResultExpired` past its expiry (the file is removed then,
         if cleanup has not yet) or when the file is gone."""
-        if len(job_id) > 64:
+        if len(job_id) > MAX_JOB_ID_LENGTH:
             raise ResultNotFound("no such result")
 
         def look_up(connection: Connection) -> tuple[Row[Any], bool]:
@@ -68,19 +69,15 @@ class MediaService:
             filename=f"photochanger-{job.id}.{EXTENSIONS.get(job.result_mime, 'bin')}",
         )
 
+    async def live_result(self, job_id: str) -> Row[Any]:
+        """A done job's result that a link can still show (see `results.live_result`)."""
+        return await live_result(self._database, self._store, job_id)
+
     async def preview_key(self, job_id: str) -> str:
         """Where the preview of a done job's live result is stored, made now if
         it is the first request. The same errors as `result`, and
         `InternalError` when the result cannot be read as an image."""
-        job = await self._database.read(
-            lambda connection: MediaRepository(connection).result_of(job_id)
-        )
-        if job is None or job.status != "done" or job.result_key is None:
-            raise ResultNotFound("no such preview")
-        if job.result_expires_at is not None and job.result_expires_at <= utcnow():
-            raise ResultExpired("this result has expired")
-        if not await self._store.exists(job.result_key):
-            raise ResultExpired("this result is no longer stored")
+        job = await self.live_result(job_id)
         try:
             return await self._previews.key_for(job)
         except FileNotFoundError:

@@ -34,9 +34,10 @@ export function loginUrl() {
 
 /**
  * api("/api/slots") → parsed JSON. Options: method, json (a body to send as
- * JSON), form (FormData), signal, raw (return the Response itself).
+ * JSON), form (FormData), signal, raw (return the Response itself), cache (the
+ * fetch's cache mode, e.g. "no-cache" for an answer cacheable for others).
  */
-export async function api(path, { method = "GET", json, form, signal, raw = false } = {}) {
+export async function api(path, { method = "GET", json, form, signal, raw = false, cache } = {}) {
   const headers = { Accept: "application/json" };
   let body;
   if (json !== undefined) {
@@ -48,7 +49,9 @@ export async function api(path, { method = "GET", json, form, signal, raw = fals
   if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken();
   let response;
   try {
-    response = await fetch(path, { method, headers, body, signal, credentials: "same-origin" });
+    response = await fetch(path, {
+      method, headers, body, signal, cache, credentials: "same-origin",
+    });
   } catch (error) {
     if (error.name === "AbortError") throw error;
     throw new ApiError(0, { failure_reason: "network_error" });
