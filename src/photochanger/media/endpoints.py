@@ -115,7 +115,7 @@ async def public_result(job_id: str, services: ServicesDep) -> StreamingResponse
 )
 async def provider_media(token: str, services: ServicesDep) -> Response:
     """An input image of a running job, published for a provider that fetches
-    its inputs by URL (Turbotext, SPEC §4.5). The token carries 192 random bits
+    its inputs by URL (SPEC §4.5). The token carries 192 random bits
     and is the only credential. The link answers until the job's deadline or the
     end of the job, whichever is first, then 410 (and the file is removed)."""
     media = await read_provider_media(services.database, services.store, token)
