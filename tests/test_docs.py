@@ -6,19 +6,37 @@ from pathlib import Path
 
 import pytest
 
-from photochanger.config import Settings
+from photochanger.config import Settings, api_key_variable, base_url_variable
 from photochanger.errors import all_error_classes
-from photochanger.settings.schemas import RuntimeSettings
+from photochanger.providers.registry import PROVIDERS
+from photochanger.settings.schemas import VALUE_SETTINGS, api_key_setting
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 
+PER_PROVIDER = {"provider_api_keys", "provider_base_urls"}
+"""Settings read from one variable per provider, documented as each provider's."""
 
-@pytest.mark.parametrize("name", sorted(Settings.model_fields))
+
+def provider_variables() -> list[str]:
+    assert set(Settings.model_fields) >= PER_PROVIDER
+    variables = [api_key_variable(d.name) for d in PROVIDERS if d.takes_api_key]
+    return variables + [base_url_variable(d.name) for d in PROVIDERS if d.default_base_url]
+
+
+@pytest.mark.parametrize("name", sorted(set(Settings.model_fields) - PER_PROVIDER))
 def test_every_environment_setting_is_documented(name: str) -> None:
     assert f"`PHOTOCHANGER_{name.upper()}`" in README
 
 
-@pytest.mark.parametrize("name", sorted(RuntimeSettings.model_fields))
+@pytest.mark.parametrize("variable", provider_variables())
+def test_every_provider_variable_is_documented(variable: str) -> None:
+    assert f"`{variable}`" in README
+
+
+@pytest.mark.parametrize(
+    "name",
+    [*VALUE_SETTINGS, *(api_key_setting(d.name) for d in PROVIDERS if d.takes_api_key)],
+)
 def test_every_runtime_setting_is_documented(name: str) -> None:
     assert f"| `{name}` |" in README
 

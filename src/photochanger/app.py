@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import structlog
@@ -40,6 +40,7 @@ from photochanger.media.preview import PreviewMaker
 from photochanger.media.store import LocalMediaStore
 from photochanger.memory import ByteBudget
 from photochanger.middleware import RequestIdMiddleware
+from photochanger.providers.base import ProviderDriver
 from photochanger.providers.endpoints import router as providers_router
 from photochanger.providers.registry import build_registry
 from photochanger.schema import current_revision, head_revision
@@ -56,7 +57,11 @@ class SchemaNotCurrent(RuntimeError):
     pass
 
 
-def create_app(config: Settings | None = None) -> FastAPI:
+def create_app(
+    config: Settings | None = None, *, extra_providers: Sequence[type[ProviderDriver]] = ()
+) -> FastAPI:
+    """The application on `config` (default: the environment's). `extra_providers`
+    are registered beside the built-in ones, as `build_registry` does."""
     config = config or Settings()
 
     @asynccontextmanager
@@ -74,7 +79,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
         database = Database(engine)
         store = LocalMediaStore(config.resolved_media_root)
         store.prepare()
-        registry = build_registry(config)
+        registry = build_registry(config, extra_providers)
         await registry.start()
         closed = await close_interrupted_jobs(database, config.instance_id)
         if closed:

@@ -20,7 +20,7 @@ from support import booth_fields, configure_slot, echo, make_image, put_setting
 
 @pytest.fixture
 def config(config: Settings, gemini_server: GeminiFake) -> Settings:
-    return config.model_copy(update={"gemini_base_url": gemini_server.base_url})
+    return config.model_copy(update={"provider_base_urls": {"gemini": gemini_server.base_url}})
 
 
 async def test_slot_limit_holds_across_two_replicas(

@@ -58,7 +58,7 @@ class ProviderStep:
 
     @property
     def provider(self) -> str:
-        return self.driver.name.value
+        return self.driver.name
 
 
 @dataclass

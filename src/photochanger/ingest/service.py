@@ -47,14 +47,14 @@ from photochanger.media.provider_media import ProviderMediaPublisher
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
 from photochanger.models.base import utcnow
+from photochanger.providers.api_keys import api_key_for
 from photochanger.providers.base import (
     InputImage,
     JobContext,
     ProviderResult,
     TemplateImage,
 )
-from photochanger.providers.keys import api_key_for
-from photochanger.providers.registry import ProviderRegistry, UnknownOperation
+from photochanger.providers.registry import ProviderRegistry, UnknownOperation, UnknownProvider
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots.override import SlotOverride
 from photochanger.slots.repository import SlotConfig, SlotRepository
@@ -285,7 +285,7 @@ class IngestService:
         primary that cannot run is a 503; a broken fallback is logged and skipped."""
         try:
             steps = [self._step("primary", slot.provider, slot.operation, slot.settings, runtime)]
-        except UnknownOperation:
+        except (UnknownProvider, UnknownOperation):
             raise ServiceUnavailable(
                 f"provider {slot.provider!r} is not available for {slot.id}"
             ) from None
@@ -303,7 +303,7 @@ class IngestService:
                         runtime,
                     )
                 )
-            except (UnknownOperation, ValidationError):
+            except (UnknownProvider, UnknownOperation, ValidationError):
                 log.warning("fallback_unusable", slot_id=slot.id)
         return steps
 
@@ -315,12 +315,13 @@ class IngestService:
         settings: dict[str, Any],
         runtime: RuntimeSettings,
     ) -> ProviderStep:
+        driver = self._registry.get(provider)
         return ProviderStep(
             role=role,
-            driver=self._registry.get(provider),
+            driver=driver,
             operation=operation,
             settings=self._registry.parse_settings(provider, operation, settings),
-            api_key=api_key_for(provider, runtime, self._config),
+            api_key=api_key_for(driver, runtime, self._config),
         )
 
     async def _load_templates(

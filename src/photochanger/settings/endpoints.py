@@ -19,11 +19,13 @@ async def read_settings(
 ) -> SettingsView:
     """Every runtime setting with its value, `updated_at` and `updated_by` (null
     while the default applies). The ingest password is shown in plain text, as
-    the studio asked; provider keys never are, only whether one is configured,
-    its last 4 characters and where it comes from (saved here, or the
-    environment's `PHOTOCHANGER_*_API_KEY`)."""
+    the studio asked; provider keys never are: `provider_keys` has one entry per
+    provider that takes a key, with whether one is configured, its last 4
+    characters and where it comes from (saved here, or the environment's
+    `PHOTOCHANGER_<NAME>_API_KEY`)."""
     response.headers["Cache-Control"] = "no-store"
-    return await SettingsService(services.database, services.config).view()
+    keys = services.registry.with_api_keys
+    return await SettingsService(services.database, services.config, keys).view()
 
 
 @router.put(
@@ -34,10 +36,11 @@ async def update_settings(
     body: SettingsUpdate, admin: AdminUser, services: ServicesDep, response: Response
 ) -> SettingsView:
     """Change the fields sent, and only those; all or none. Limits as in the
-    settings table (422 `validation_error` naming each invalid field). A provider
+    settings table (422 `validation_error` naming each invalid field). Keys are
+    sent as `provider_keys: {"<provider>": "<key>"}`, only those named change; a
     key sent as `""` or null is removed, so the environment's key applies again.
     The change applies to the next request on every replica, and is audited
     with secrets masked. Answers the same view as `GET`."""
     response.headers["Cache-Control"] = "no-store"
-    service = SettingsService(services.database, services.config)
+    service = SettingsService(services.database, services.config, services.registry.with_api_keys)
     return await service.update(body.model_dump(exclude_unset=True), admin.username)

@@ -19,7 +19,7 @@ from photochanger.errors import (
     field_errors,
 )
 from photochanger.models.base import utcnow
-from photochanger.providers.registry import ProviderRegistry, UnknownOperation
+from photochanger.providers.registry import ProviderRegistry, UnknownProvider
 from photochanger.slots.override import SlotOverride
 from photochanger.slots.repository import SlotRepository
 from photochanger.slots.schemas import (
@@ -62,7 +62,7 @@ def provider_errors(
     (paths like `settings.prompt`, `fallback.settings.model`) the UI highlights."""
     try:
         driver = registry.get(provider)
-    except UnknownOperation:
+    except UnknownProvider:
         return None, [{"field": f"{prefix}provider", "message": f"unknown provider {provider!r}"}]
     if operation not in driver.operations:
         known = ", ".join(driver.operations)
