@@ -39,8 +39,9 @@ from photochanger.providers.local.imaging import (
     encode,
     shrink,
 )
+from photochanger.providers.local.mask_refinement import refine_mask
 from photochanger.providers.local.new_background import new_background
-from photochanger.providers.local.segmentation import PersonSegmenter, refine_mask
+from photochanger.providers.local.segmentation import PersonSegmenter
 from photochanger.providers.local.settings import BackgroundReplaceSettings
 
 # The working copy's size.
