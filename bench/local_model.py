@@ -142,7 +142,7 @@ def _run_worker(operation: str, photo: Path, template: Path, runs: int, core: in
 def _work(operation: str, photo_path: Path, template_path: Path, runs: int) -> Result:
     import cv2
 
-    from photochanger.providers.local.background import (
+    from photochanger.providers.local.background_replace import (
         BackgroundReplaceSettings,
         background_replace,
     )

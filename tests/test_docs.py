@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from photochanger.config import Settings
+from photochanger.config import Settings, api_key_variable, base_url_variable
 from photochanger.errors import all_error_classes
-from photochanger.settings.schemas import RuntimeSettings
+from photochanger.providers.registry import PROVIDERS
+from photochanger.settings.schemas import VALUE_SETTINGS
 
 ROOT = Path(__file__).parents[1]
 README_PATH = ROOT / "README.md"
@@ -20,20 +21,14 @@ CONFIGURATION = (DOCS / "configuration.md").read_text()
 ERROR_PAGES = (DOCS / "booth-contract.md").read_text() + (DOCS / "admin-api.md").read_text()
 MAX_README_LINES = 160
 
-KEYED_PROVIDERS = ("gemini", "openai", "turbotext")
-"""Providers that take a key. Spelled out until the docs test reads them from the
-registry: their env settings must stay documented wherever `Settings` declares them."""
-
-ENVIRONMENT_SETTINGS = sorted(
-    set(Settings.model_fields)
-    | {f"{provider}_{kind}" for provider in KEYED_PROVIDERS for kind in ("api_key", "base_url")}
+PER_PROVIDER = {"provider_api_keys", "provider_base_urls"}
+"""Settings read from one variable per provider, documented as each provider's."""
+ENVIRONMENT_SETTINGS = sorted(set(Settings.model_fields) - PER_PROVIDER)
+PROVIDER_VARIABLES = sorted(
+    [api_key_variable(d.name) for d in PROVIDERS if d.takes_api_key]
+    + [base_url_variable(d.name) for d in PROVIDERS if d.default_base_url]
 )
-RUNTIME_SETTINGS = sorted(
-    # Provider keys are one documented `provider_keys` map, not a field each.
-    name
-    for name in RuntimeSettings.model_fields
-    if not name.endswith("_api_key")
-)
+"""Every registered provider's `PHOTOCHANGER_<NAME>_API_KEY` / `_BASE_URL`."""
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -50,12 +45,21 @@ def doc_pages() -> list[Path]:
     return [README_PATH, *sorted(DOCS.glob("*.md"))]
 
 
+def test_the_per_provider_settings_exist() -> None:
+    assert set(Settings.model_fields) >= PER_PROVIDER
+
+
 @pytest.mark.parametrize("name", ENVIRONMENT_SETTINGS)
 def test_every_environment_setting_is_documented(name: str) -> None:
     assert f"PHOTOCHANGER_{name.upper()}" in table_row_names(CONFIGURATION)
 
 
-@pytest.mark.parametrize("name", RUNTIME_SETTINGS)
+@pytest.mark.parametrize("variable", PROVIDER_VARIABLES)
+def test_every_provider_variable_is_documented(variable: str) -> None:
+    assert variable in table_row_names(CONFIGURATION)
+
+
+@pytest.mark.parametrize("name", VALUE_SETTINGS)
 def test_every_runtime_setting_is_documented(name: str) -> None:
     assert name in table_row_names(CONFIGURATION)
 

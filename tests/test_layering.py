@@ -88,12 +88,7 @@ FEATURE_USES: Mapping[str, Mapping[str, str]] = {
 }
 """The one-way uses between feature packages: importer -> module prefix -> why."""
 
-EXCEPTIONS: Mapping[tuple[str, str], str] = {
-    ("providers.keys", "settings.schemas"): (
-        "a stored API key comes with the runtime settings; the providers rework "
-        "(issue 15, point 1) moves this lookup"
-    ),
-}
+EXCEPTIONS: Mapping[tuple[str, str], str] = {}
 """Imports against the rule, each with why it stands for now (importer, imported)."""
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import structlog
@@ -44,6 +44,7 @@ from photochanger.media.store import LocalMediaStore
 from photochanger.middleware import RequestIdMiddleware
 from photochanger.migrate import current_revision, head_revision
 from photochanger.photo_memory import ByteBudget
+from photochanger.providers.base import ProviderDriver
 from photochanger.providers.endpoints import router as providers_router
 from photochanger.providers.registry import build_registry
 from photochanger.settings.endpoints import router as settings_router
@@ -67,7 +68,11 @@ class SchemaNotCurrent(RuntimeError):
     pass
 
 
-def create_app(config: Settings | None = None) -> FastAPI:
+def create_app(
+    config: Settings | None = None, *, extra_providers: Sequence[type[ProviderDriver]] = ()
+) -> FastAPI:
+    """The application on `config` (default: the environment's). `extra_providers`
+    are registered beside the built-in ones, as `build_registry` does."""
     config = config or Settings()
 
     @asynccontextmanager
@@ -84,7 +89,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
         database = Database(engine)
         store = LocalMediaStore(config.resolved_media_root)
         store.prepare()
-        registry = build_registry(config)
+        registry = build_registry(config, extra_providers)
         await registry.start()
         closed = await close_interrupted_jobs(database, config.instance_id)
         if closed:
@@ -105,7 +110,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
             auth=AuthService(database, await resolve_jwt_secret(database, config)),
             ingest=IngestService(database=database, store=store, registry=registry, config=config),
             slots=SlotService(database, registry, config),
-            settings=SettingsService(database, config),
+            settings=SettingsService(database, config, registry.with_api_keys),
             template_media=TemplateMediaService(database, store),
             jobs=JobService(database, config),
             media=MediaService(database, store, previews),

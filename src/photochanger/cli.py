@@ -24,8 +24,7 @@ from photochanger.auth.service import (
 from photochanger.config import Settings
 from photochanger.db import Database, create_engine
 from photochanger.migrate import upgrade_to_head
-from photochanger.providers.base import ProviderName
-from photochanger.providers.check import CHECK_REQUESTS, check_provider
+from photochanger.providers.check import check_provider, checkable_providers
 from photochanger.settings.service import ensure_ingest_password, read_ingest_password
 
 T = TypeVar("T")
@@ -65,7 +64,7 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     check = commands.add_parser(
         "provider-check", help="send one small request to a cloud provider with its key"
     )
-    check.add_argument("provider", choices=[name.value for name in CHECK_REQUESTS])
+    check.add_argument("provider", choices=checkable_providers())
     check.add_argument("--out", type=Path, help="save the returned image here")
 
     cleanup = commands.add_parser(
@@ -220,7 +219,7 @@ def _provider_check(config: Settings, args: argparse.Namespace) -> int:
     """Exit 0 when the provider answered with an image, 1 when it failed, 2 when
     it cannot be asked (no key, database not migrated)."""
     try:
-        report = asyncio.run(check_provider(config, ProviderName(args.provider)))
+        report = asyncio.run(check_provider(config, args.provider))
     except DBAPIError:
         print("The database is not ready: run `photochanger migrate` first.", file=sys.stderr)
         return 2

@@ -5,10 +5,18 @@ from __future__ import annotations
 import socket
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+ENV_PREFIX = "PHOTOCHANGER_"
 
 GLOBAL_UPLOAD_CAP_MB = 20
 """SPEC §3.1: no upload is ever larger than this, whatever a slot says."""
@@ -25,7 +33,7 @@ class Settings(BaseSettings):
     sync window, limits) live in the database instead, so every replica sees them."""
 
     model_config = SettingsConfigDict(
-        env_prefix="PHOTOCHANGER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
     environment: Literal["development", "production", "test"] = Field(
@@ -54,8 +62,8 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="External base URL used in `X-Result-Url`, printed ingest URLs, the "
         "QR codes of guest pages and the public gallery, and the provider-media URLs "
-        "Turbotext fetches its inputs from (so it must be reachable by Turbotext when a "
-        "slot uses it).",
+        "that providers fetching their inputs by URL read (so it must be reachable by "
+        "such a provider when a slot uses it).",
     )
     ingest_password: SecretStr | None = Field(
         default=None,
@@ -79,24 +87,16 @@ class Settings(BaseSettings):
     local_workers: int = Field(
         default=2, ge=1, le=64, description="Worker processes for the `local` provider's images."
     )
-    gemini_api_key: SecretStr | None = Field(
-        default=None, description="Google Gemini API key; the settings page's key wins."
+    provider_api_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Each provider's `PHOTOCHANGER_<NAME>_API_KEY`, by provider name; a "
+        "key saved on the settings page wins.",
     )
-    openai_api_key: SecretStr | None = Field(
-        default=None, description="OpenAI API key; the settings page's key wins."
-    )
-    turbotext_api_key: SecretStr | None = Field(
-        default=None, description="Turbotext API key; the settings page's key wins."
-    )
-    gemini_base_url: str = Field(
-        default="https://generativelanguage.googleapis.com",
-        description="Base URL of the Gemini API (tests and proxies point it elsewhere).",
-    )
-    openai_base_url: str = Field(
-        default="https://api.openai.com", description="Base URL of the OpenAI API."
-    )
-    turbotext_base_url: str = Field(
-        default="https://www.turbotext.ru", description="Base URL of the Turbotext API."
+    provider_base_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="Each provider's `PHOTOCHANGER_<NAME>_BASE_URL`, by provider name, "
+        "where set (tests and proxies point a provider elsewhere); else the provider's "
+        "default.",
     )
     jwt_secret: SecretStr | None = Field(
         default=None,
@@ -134,10 +134,39 @@ class Settings(BaseSettings):
                 )
         return self
 
-    @field_validator("public_base_url", "gemini_base_url", "openai_base_url", "turbotext_base_url")
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        per_provider = ProviderVariables(settings_cls, env_settings, dotenv_settings)
+        return init_settings, env_settings, dotenv_settings, per_provider, file_secret_settings
+
+    @field_validator("public_base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("provider_base_urls")
+    @classmethod
+    def _strip_slashes(cls, value: dict[str, str]) -> dict[str, str]:
+        return {name: url.rstrip("/") for name, url in value.items()}
+
+    def provider_api_key(self, provider: str) -> str | None:
+        """The environment's key of a provider (`PHOTOCHANGER_<NAME>_API_KEY`), or
+        None when it is unset or empty."""
+        key = self.provider_api_keys.get(provider)
+        if key is None or not key.get_secret_value():
+            return None
+        return key.get_secret_value()
+
+    def provider_base_url(self, provider: str, default: str) -> str:
+        """`PHOTOCHANGER_<NAME>_BASE_URL` of a provider when set, else `default`."""
+        return self.provider_base_urls.get(provider) or default
 
     @cached_property
     def resolved_database_url(self) -> str:
@@ -161,3 +190,59 @@ class Settings(BaseSettings):
         if self.resolved_database_url.startswith("sqlite"):
             db_path = self.resolved_database_url.split(":///", 1)[1]
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+
+
+API_KEY_SUFFIX = "_API_KEY"
+BASE_URL_SUFFIX = "_BASE_URL"
+_PER_PROVIDER = {API_KEY_SUFFIX: "provider_api_keys", BASE_URL_SUFFIX: "provider_base_urls"}
+
+
+def api_key_variable(provider: str) -> str:
+    """The environment variable of a provider's key: `PHOTOCHANGER_<NAME>_API_KEY`."""
+    return f"{ENV_PREFIX}{provider.upper()}{API_KEY_SUFFIX}"
+
+
+def base_url_variable(provider: str) -> str:
+    """The environment variable of a provider's base URL: `PHOTOCHANGER_<NAME>_BASE_URL`."""
+    return f"{ENV_PREFIX}{provider.upper()}{BASE_URL_SUFFIX}"
+
+
+class ProviderVariables(PydanticBaseSettingsSource):
+    """`PHOTOCHANGER_<NAME>_API_KEY` and `PHOTOCHANGER_<NAME>_BASE_URL` from the
+    environment and `.env` (the environment wins), as the maps `provider_api_keys`
+    and `provider_base_urls` by provider name.
+
+    Every `<NAME>` is read: the providers are declared by their drivers, which
+    import this module, so it cannot list them; the registry uses the names it
+    declares. A variable of a field of its own (`PHOTOCHANGER_PUBLIC_BASE_URL`)
+    is that field's, never a provider's."""
+
+    def __init__(
+        self,
+        settings_cls: type[BaseSettings],
+        env: PydanticBaseSettingsSource,
+        dotenv: PydanticBaseSettingsSource,
+    ) -> None:
+        super().__init__(settings_cls)
+        # Lowest priority first, so the environment overwrites the file.
+        self._sources = [s for s in (dotenv, env) if isinstance(s, EnvSettingsSource)]
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is read in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, dict[str, str]] = {target: {} for target in _PER_PROVIDER.values()}
+        prefix = ENV_PREFIX.lower()
+        for source in self._sources:
+            # Keys are lower-cased: the settings are not case-sensitive.
+            for variable, value in source.env_vars.items():
+                if value is None or not variable.startswith(prefix):
+                    continue
+                rest = variable[len(prefix) :]
+                if rest in self.settings_cls.model_fields:
+                    continue
+                for suffix, target in _PER_PROVIDER.items():
+                    provider = rest.removesuffix(suffix.lower())
+                    if provider and provider != rest:
+                        found[target][provider] = value
+        return {target: values for target, values in found.items() if values}

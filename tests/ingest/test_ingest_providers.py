@@ -33,8 +33,10 @@ PROMPT = "Put the guests on a sunny beach; keep faces and clothes exactly."
 def config(config: Settings, gemini_server: GeminiFake, openai_server: OpenAIFake) -> Settings:
     return config.model_copy(
         update={
-            "gemini_base_url": gemini_server.base_url,
-            "openai_base_url": openai_server.base_url,
+            "provider_base_urls": {
+                "gemini": gemini_server.base_url,
+                "openai": openai_server.base_url,
+            }
         }
     )
 

@@ -19,7 +19,7 @@ from support import SessionFactory, booth_fields, configure_slot, echo, make_ima
 
 @pytest.fixture
 def config(config: Settings, gemini_server: GeminiFake) -> Settings:
-    return config.model_copy(update={"gemini_base_url": gemini_server.base_url})
+    return config.model_copy(update={"provider_base_urls": {"gemini": gemini_server.base_url}})
 
 
 async def test_slot_limit_holds_across_two_replicas(

@@ -16,7 +16,9 @@ from photochanger.audit.repository import AuditRepository
 from photochanger.config import Settings
 from photochanger.db import Database
 from photochanger.models import Job
-from photochanger.providers.keys import api_key_for
+from photochanger.providers.gemini import GeminiDriver
+from photochanger.providers.openai import OpenAIDriver
+from photochanger.settings.provider_keys import api_key_for
 from photochanger.settings.repository import SettingRepository
 from photochanger.settings.service import read_runtime_settings
 from support import (
@@ -38,7 +40,7 @@ SAVED_OPENAI_KEY = "sk-saved-on-the-settings-page-Zt8w"
 @pytest.fixture
 def config(config: Settings) -> Settings:
     """The environment of these replicas has an OpenAI key (and no other)."""
-    return config.model_copy(update={"openai_api_key": SecretStr(ENVIRONMENT_KEY)})
+    return config.model_copy(update={"provider_api_keys": {"openai": SecretStr(ENVIRONMENT_KEY)}})
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -69,8 +71,11 @@ async def test_every_runtime_setting_is_listed_with_who_set_it(
     assert body["ingest_password"]["value"] == INGEST_PASSWORD
     assert body["ingest_password"]["updated_by"] == "system"
     assert body["ingest_password"]["updated_at"] is not None
-    for name in ("gemini_api_key", "turbotext_api_key"):
-        assert body[name] == {
+    keys = body["provider_keys"]
+    # One key per provider that takes one: none for `local` or `echo`.
+    assert set(keys) == {"gemini", "openai", "turbotext"}
+    for name in ("gemini", "turbotext"):
+        assert keys[name] == {
             "configured": False,
             "last4": None,
             "source": None,
@@ -78,7 +83,7 @@ async def test_every_runtime_setting_is_listed_with_who_set_it(
             "updated_by": None,
         }
     # A key only in the environment is configured, never shown.
-    assert body["openai_api_key"] == {
+    assert keys["openai"] == {
         "configured": True,
         "last4": ENVIRONMENT_KEY[-4:],
         "source": "environment",
@@ -140,15 +145,27 @@ async def test_values_outside_the_limits_are_refused_naming_each_field(
         ({"ingest_password": None}, "ingest_password"),
         ({"jwt_secret": "mine-now"}, "jwt_secret"),
         ({"gallery_share_until": "2099-01-01T00:00:00+00:00"}, "gallery_share_until"),
+        # Keys are in `provider_keys` now; the old field is unknown.
+        ({"gemini_api_key": "AIza-old-shape"}, "gemini_api_key"),
+        ({"provider_keys": None}, "provider_keys"),
+        ({"provider_keys": {"nobody": "k-123"}}, "provider_keys.nobody"),
+        ({"provider_keys": {"local": "k-123"}}, "provider_keys.local"),
+        ({"provider_keys": {"gemini": "k" * 1025}}, "provider_keys.gemini"),
     ):
         body = assert_error(
             await admin_client.put("/api/settings", json=sent), 422, "validation_error"
         )
         assert field in [error["field"] for error in body["errors"]], (sent, body)  # type: ignore[attr-defined]
-    # All or nothing: the valid field sent beside invalid ones did not change either.
+    mixed = {"provider_keys": {"gemini": GEMINI_KEY, "nobody": "k-123"}, "result_ttl_hours": 2}
+    body = assert_error(
+        await admin_client.put("/api/settings", json=mixed), 422, "validation_error"
+    )
+    assert [error["field"] for error in body["errors"]] == ["provider_keys.nobody"]  # type: ignore[attr-defined]
+    # All or nothing: the valid fields sent beside invalid ones did not change either.
     runtime = await database.read(read_runtime_settings)
     assert (runtime.sync_response_seconds, runtime.result_ttl_hours) == (48, 168)
     assert runtime.ingest_password == INGEST_PASSWORD
+    assert runtime.provider_keys == {}
     entries = await database.read(lambda c: AuditRepository(c).for_target("settings"))
     assert entries == []
 
@@ -161,40 +178,57 @@ async def test_provider_keys_are_write_only(
     config: Settings,
     captured_log: io.StringIO,
 ) -> None:
+    gemini = GeminiDriver.from_config(config)
+    openai = OpenAIDriver.from_config(config)
     response = await admin_client.put(
-        "/api/settings", json={"gemini_api_key": f"  {GEMINI_KEY}\n", "ingest_password": "new-pw-9"}
+        "/api/settings",
+        json={"provider_keys": {"gemini": f"  {GEMINI_KEY}\n"}, "ingest_password": "new-pw-9"},
     )
     assert response.status_code == 200, response.text
     assert GEMINI_KEY not in response.text
-    assert response.json()["gemini_api_key"] == {
+    keys = response.json()["provider_keys"]
+    assert keys["gemini"] == {
         "configured": True,
         "last4": GEMINI_KEY[-4:],
         "source": "settings",
-        "updated_at": response.json()["gemini_api_key"]["updated_at"],
+        "updated_at": keys["gemini"]["updated_at"],
         "updated_by": ADMIN_USERNAME,
     }
-    # The saved key (trimmed) is what the next provider call uses.
+    # Keys not sent are untouched.
+    assert keys["openai"]["source"] == "environment"
+    assert keys["turbotext"]["configured"] is False
+    # The saved key (trimmed) is what the next provider call uses, in the row
+    # an install from before `provider_keys` has it in.
     runtime = await database.read(read_runtime_settings)
-    assert api_key_for("gemini", runtime, config) == GEMINI_KEY
+    assert api_key_for(gemini, runtime, config) == GEMINI_KEY
+    stored = await database.read(lambda c: SettingRepository(c).all_values())
+    assert stored["gemini_api_key"] == GEMINI_KEY
 
     for reader in (admin_client, second_replica):
         shown = await reader.get("/api/settings", headers=bearer(admin_token))
         assert GEMINI_KEY not in shown.text
-        assert shown.json()["gemini_api_key"]["configured"] is True
+        assert shown.json()["provider_keys"]["gemini"]["configured"] is True
 
     # Cleared with "" (or null): no key saved any more.
-    cleared = await admin_client.put("/api/settings", json={"gemini_api_key": ""})
-    assert cleared.json()["gemini_api_key"]["configured"] is False
-    assert (await database.read(read_runtime_settings)).gemini_api_key is None
-    # A saved key wins over the environment's; removed, the environment's applies again.
-    saved = await admin_client.put("/api/settings", json={"openai_api_key": SAVED_OPENAI_KEY})
-    assert saved.json()["openai_api_key"]["source"] == "settings"
-    assert saved.json()["openai_api_key"]["last4"] == SAVED_OPENAI_KEY[-4:]
-    removed = await admin_client.put("/api/settings", json={"openai_api_key": None})
-    assert removed.json()["openai_api_key"]["source"] == "environment"
-    assert removed.json()["openai_api_key"]["configured"] is True
+    cleared = await admin_client.put("/api/settings", json={"provider_keys": {"gemini": ""}})
+    assert cleared.json()["provider_keys"]["gemini"]["configured"] is False
     runtime = await database.read(read_runtime_settings)
-    assert api_key_for("openai", runtime, config) == ENVIRONMENT_KEY
+    assert "gemini" not in runtime.provider_keys
+    assert api_key_for(gemini, runtime, config) is None
+    # A saved key wins over the environment's; removed, the environment's applies again.
+    saved = await admin_client.put(
+        "/api/settings", json={"provider_keys": {"openai": SAVED_OPENAI_KEY}}
+    )
+    assert saved.json()["provider_keys"]["openai"]["source"] == "settings"
+    assert saved.json()["provider_keys"]["openai"]["last4"] == SAVED_OPENAI_KEY[-4:]
+    assert api_key_for(openai, await database.read(read_runtime_settings), config) == (
+        SAVED_OPENAI_KEY
+    )
+    removed = await admin_client.put("/api/settings", json={"provider_keys": {"openai": None}})
+    assert removed.json()["provider_keys"]["openai"]["source"] == "environment"
+    assert removed.json()["provider_keys"]["openai"]["configured"] is True
+    runtime = await database.read(read_runtime_settings)
+    assert api_key_for(openai, runtime, config) == ENVIRONMENT_KEY
 
     audit = json.dumps(
         await database.read(lambda c: AuditRepository(c).for_target("settings")), default=str

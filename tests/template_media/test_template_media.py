@@ -29,7 +29,7 @@ from support import (
 
 @pytest.fixture
 def config(config: Settings, gemini_server: GeminiFake) -> Settings:
-    return config.model_copy(update={"gemini_base_url": gemini_server.base_url})
+    return config.model_copy(update={"provider_base_urls": {"gemini": gemini_server.base_url}})
 
 
 async def upload(

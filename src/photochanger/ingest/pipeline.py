@@ -34,8 +34,8 @@ from photochanger.providers.base import (
     ProviderTimeout,
 )
 from photochanger.providers.http import provider_text
-from photochanger.providers.keys import api_key_for
-from photochanger.providers.registry import ProviderRegistry, UnknownOperation
+from photochanger.providers.registry import ProviderRegistry, UnknownOperation, UnknownProvider
+from photochanger.settings.provider_keys import api_key_for
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots.repository import SlotConfig
 
@@ -88,7 +88,7 @@ class ProviderStep:
 
     @property
     def provider(self) -> str:
-        return self.driver.name.value
+        return self.driver.name
 
 
 @dataclass
@@ -128,17 +128,18 @@ def chain_steps(
     def step(
         role: StepRole, provider: str, operation: str, settings: dict[str, Any]
     ) -> ProviderStep:
+        driver = registry.get(provider)
         return ProviderStep(
             role=role,
-            driver=registry.get(provider),
+            driver=driver,
             operation=operation,
             settings=registry.parse_settings(provider, operation, settings),
-            api_key=api_key_for(provider, runtime, config),
+            api_key=api_key_for(driver, runtime, config),
         )
 
     try:
         steps = [step(StepRole.primary, slot.provider, slot.operation, slot.settings)]
-    except UnknownOperation:
+    except (UnknownProvider, UnknownOperation):
         raise ServiceUnavailable(
             f"provider {slot.provider!r} is not available for {slot.id}"
         ) from None
@@ -155,7 +156,7 @@ def chain_steps(
                     fallback.get("settings") or {},
                 )
             )
-        except (UnknownOperation, ValidationError):
+        except (UnknownProvider, UnknownOperation, ValidationError):
             log.warning("fallback_unusable", slot_id=slot.id)
     return steps
 

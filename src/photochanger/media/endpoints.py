@@ -69,7 +69,7 @@ async def public_result(job_id: str, media: MediaServiceDep, store: StoreDep) ->
 )
 async def provider_media(token: str, media: MediaServiceDep) -> Response:
     """An input image of a running job, published for a provider that fetches
-    its inputs by URL (Turbotext, SPEC §4.5). The token carries 192 random bits
+    its inputs by URL (SPEC §4.5). The token carries 192 random bits
     and is the only credential. The link answers until the job's deadline or the
     end of the job, whichever is first, then 410 (and the file is removed)."""
     published = await media.provider_media(token)

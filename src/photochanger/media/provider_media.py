@@ -1,5 +1,5 @@
 """Provider media: input images published at an unguessable URL for the length of
-one job, for providers that fetch their inputs by URL (Turbotext, SPEC §4.5).
+one job, for providers that fetch their inputs by URL (SPEC §4.5).
 
 The token in the URL is the `media_object` row's id (192 random bits), so a
 request finds its file with one primary-key lookup and no token is stored twice.

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict
 
+from photochanger.config import Settings
 from photochanger.deadline import Deadline
-
-
-class ProviderName(enum.StrEnum):
-    local = "local"
-    gemini = "gemini"
-    openai = "openai"
-    turbotext = "turbotext"
-    echo = "echo"  # test/benchmark provider, registered only when enabled
 
 
 class OperationSettings(BaseModel):
@@ -89,7 +81,6 @@ class JobContext:
     """The provider's key, read for this call (env or settings, SPEC §4.6); None
     when none is configured. Never logged."""
     publish: InputPublisher | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -135,13 +126,42 @@ class ProviderNotConfigured(ProviderError):
     pass
 
 
-class ProviderDriver(Protocol):
-    """A provider. `edit` returns the image or raises a `ProviderError`; it must
-    give up by `ctx.deadline` (the pipeline also cancels it then)."""
+CHECK_PROMPT = "Turn the background into a plain light-blue studio backdrop."
+"""The edit `provider-check` asks of a provider that takes a prompt."""
 
-    name: ProviderName
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """The cheapest useful request `photochanger provider-check` sends: an
+    operation and its settings, validated by the operation's model."""
+
+    operation: str
+    settings: Mapping[str, Any]
+
+
+class ProviderDriver(Protocol):
+    """A provider, declared by its class: adding one is its module plus a line in
+    `registry.PROVIDERS`. `edit` returns the image or raises a `ProviderError`;
+    it must give up by `ctx.deadline` (the pipeline also cancels it then)."""
+
+    name: str
+    """What slots name it by; its environment variables are derived from it
+    (`PHOTOCHANGER_<NAME>_API_KEY`, `PHOTOCHANGER_<NAME>_BASE_URL`)."""
     title: str
     operations: Mapping[str, Operation]
+    takes_api_key: bool
+    """Whether calls need a key: `PHOTOCHANGER_<NAME>_API_KEY`, or one saved on the
+    settings page (which wins). The settings page lists a key for each such provider."""
+    default_base_url: str | None
+    """Where its API lives unless `PHOTOCHANGER_<NAME>_BASE_URL` says otherwise;
+    None for a provider with no service to reach (`local`)."""
+    check: CheckRequest | None
+    """What `provider-check` sends; None when it cannot be checked."""
+
+    @classmethod
+    def from_config(cls, config: Settings) -> Self:
+        """The driver this configuration asks for (not started)."""
+        ...
 
     async def edit(self, ctx: JobContext) -> ProviderResult: ...
 
@@ -149,3 +169,11 @@ class ProviderDriver(Protocol):
         """Load models, open clients; called once in the app lifespan."""
 
     async def close(self) -> None: ...
+
+
+def configured_base_url(config: Settings, name: str, default: str | None) -> str:
+    """A driver's base URL: `PHOTOCHANGER_<NAME>_BASE_URL`, else its default (a
+    driver that reaches a service declares one)."""
+    if default is None:
+        raise TypeError(f"provider {name!r} declares no default_base_url")
+    return config.provider_base_url(name, default)

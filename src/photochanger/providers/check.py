@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from PIL import Image
 
-from photochanger.config import Settings
+from photochanger.config import Settings, api_key_variable
 from photochanger.db import Database, create_engine
 from photochanger.deadline import Deadline
 from photochanger.media.provider_media import ProviderMediaPublisher
@@ -20,23 +19,15 @@ from photochanger.media.store import LocalMediaStore
 from photochanger.providers.base import (
     InputImage,
     JobContext,
+    ProviderDriver,
     ProviderError,
-    ProviderName,
     ProviderNotConfigured,
 )
-from photochanger.providers.keys import api_key_for
-from photochanger.providers.registry import build_registry
+from photochanger.providers.registry import PROVIDERS, UnknownProvider, build_registry
+from photochanger.settings.provider_keys import api_key_for
 from photochanger.settings.service import read_runtime_settings
 
 CHECK_SECONDS = 60.0
-CHECK_PROMPT = "Turn the background into a plain light-blue studio backdrop."
-
-CHECK_REQUESTS: Mapping[ProviderName, tuple[str, dict[str, Any]]] = {
-    ProviderName.gemini: ("edit", {"prompt": CHECK_PROMPT}),
-    ProviderName.openai: ("edit", {"prompt": CHECK_PROMPT, "quality": "low", "size": "1024x1024"}),
-    ProviderName.turbotext: ("generate_image2image", {"prompt": CHECK_PROMPT}),
-}
-"""The cheapest useful request per cloud provider (operation, settings)."""
 
 
 @dataclass(frozen=True)
@@ -54,19 +45,32 @@ def sample_photo() -> bytes:
     return out.getvalue()
 
 
-async def check_provider(config: Settings, name: ProviderName) -> CheckReport:
-    """Send one request with the key the server would use (settings, else env)."""
-    operation, raw_settings = CHECK_REQUESTS[name]
+def checkable_providers(drivers: Iterable[type[ProviderDriver]] = PROVIDERS) -> list[str]:
+    """The names `provider-check` takes: the providers that declare a check."""
+    return [driver.name for driver in drivers if driver.check is not None]
+
+
+async def check_provider(
+    config: Settings, name: str, extra: Sequence[type[ProviderDriver]] = ()
+) -> CheckReport:
+    """Send the provider's `check` request with the key the server would use
+    (settings, else env). `extra` as in `build_registry`."""
     database = Database(create_engine(config.resolved_database_url))
-    registry = build_registry(config)
+    registry = build_registry(config, extra)
     try:
+        try:
+            driver = registry.get(name)
+        except UnknownProvider:
+            return CheckReport(2, [f"{name}: no such provider"])
+        if driver.check is None:
+            return CheckReport(2, [f"{name}: has nothing to check"])
+        operation = driver.check.operation
         runtime = await database.read(read_runtime_settings)
-        key = api_key_for(name.value, runtime, config)
-        if key is None:
-            env = f"PHOTOCHANGER_{name.value.upper()}_API_KEY"
-            return CheckReport(2, [f"{name.value}: no key configured (settings or {env})"])
-        driver = registry.get(name.value)
-        settings = registry.parse_settings(name.value, operation, raw_settings)
+        key = api_key_for(driver, runtime, config)
+        if driver.takes_api_key and key is None:
+            env = api_key_variable(name)
+            return CheckReport(2, [f"{name}: no key configured (settings or {env})"])
+        settings = registry.parse_settings(name, operation, driver.check.settings)
         await registry.start()
         photo = sample_photo()
         deadline = Deadline.start(CHECK_SECONDS)
@@ -94,12 +98,12 @@ async def check_provider(config: Settings, name: ProviderName) -> CheckReport:
         try:
             result = await driver.edit(ctx)
         except ProviderNotConfigured as exc:
-            return CheckReport(2, [f"{name.value}: not configured: {exc.message}"])
+            return CheckReport(2, [f"{name}: not configured: {exc.message}"])
         except ProviderError as exc:
             return CheckReport(
                 1,
                 [
-                    f"{name.value}: FAILED ({type(exc).__name__}) after "
+                    f"{name}: FAILED ({type(exc).__name__}) after "
                     f"{time.monotonic() - started:.1f} s",
                     f"  reason: {exc.reason}",
                     f"  message: {exc.message}",
@@ -115,7 +119,7 @@ async def check_provider(config: Settings, name: ProviderName) -> CheckReport:
         return CheckReport(
             0,
             [
-                f"{name.value}: OK in {time.monotonic() - started:.1f} s",
+                f"{name}: OK in {time.monotonic() - started:.1f} s",
                 f"  image: {result.mime}, {len(data)} bytes",
                 f"  response id: {result.response_id}",
                 f"  usage: {dict(result.usage)}",

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import Field
 
+from photochanger.config import Settings
 from photochanger.providers.base import (
+    CheckRequest,
     JobContext,
     Operation,
     OperationSettings,
     ProviderError,
-    ProviderName,
     ProviderNotConfigured,
     ProviderPermanentError,
     ProviderResult,
@@ -43,11 +44,18 @@ _ERRORS: dict[str, type[ProviderError]] = {
 
 
 class EchoDriver:
-    name: ProviderName = ProviderName.echo
+    name: str = "echo"
     title: str = "Echo (tests only)"
     operations: Mapping[str, Operation] = {
         "echo": Operation("echo", "Return the input", EchoSettings)
     }
+    takes_api_key: bool = False
+    default_base_url: str | None = None
+    check: CheckRequest | None = None
+
+    @classmethod
+    def from_config(cls, config: Settings) -> Self:
+        return cls()
 
     async def start(self) -> None:
         return None

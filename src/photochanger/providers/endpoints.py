@@ -35,7 +35,7 @@ async def list_providers(registry: RegistryDep, _admin: AdminUser) -> ProviderLi
     return ProviderList(
         providers=[
             ProviderInfo(
-                name=driver.name.value,
+                name=driver.name,
                 title=driver.title,
                 operations=[
                     OperationInfo(

@@ -17,11 +17,12 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from photochanger.providers.base import (
+    CHECK_PROMPT,
+    CheckRequest,
     JobContext,
     Operation,
     OperationSettings,
     ProviderError,
-    ProviderName,
     ProviderPermanentError,
     ProviderResult,
     ProviderTransientError,
@@ -150,7 +151,7 @@ class GeminiEditSettings(OperationSettings):
 class GeminiDriver(HttpDriver):
     """Google Gemini image models over the REST API, one shared client."""
 
-    name: ProviderName = ProviderName.gemini
+    name: str = PROVIDER
     title: str = "Google Gemini"
     operations: Mapping[str, Operation] = {
         "edit": Operation(
@@ -160,6 +161,9 @@ class GeminiDriver(HttpDriver):
             uses_templates=True,
         )
     }
+    takes_api_key: bool = True
+    default_base_url: str | None = "https://generativelanguage.googleapis.com"
+    check: CheckRequest | None = CheckRequest("edit", {"prompt": CHECK_PROMPT})
 
     async def edit(self, ctx: JobContext) -> ProviderResult:
         settings = ctx.settings

@@ -11,12 +11,13 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import structlog
 from PIL import Image
 
+from photochanger.config import Settings
 from photochanger.deadline import Deadline
 from photochanger.media.image_type import SNIFF_BYTES, sniff_image_mime
 from photochanger.providers.base import (
@@ -27,6 +28,7 @@ from photochanger.providers.base import (
     ProviderResult,
     ProviderTimeout,
     ProviderTransientError,
+    configured_base_url,
 )
 
 logger = structlog.get_logger(__name__)
@@ -54,9 +56,16 @@ class HttpDriver:
     """Base of the HTTP drivers: the provider's one client, opened in the app
     lifespan (`start`) and closed with it (`close`)."""
 
+    name: str
+    default_base_url: str | None
+
     def __init__(self, base_url: str) -> None:
         self._base_url = base_url
         self._client: httpx.AsyncClient | None = None
+
+    @classmethod
+    def from_config(cls, config: Settings) -> Self:
+        return cls(configured_base_url(config, cls.name, cls.default_base_url))
 
     async def start(self) -> None:
         self._client = new_client(self._base_url)

@@ -17,11 +17,12 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from photochanger.media.image_type import EXTENSIONS
 from photochanger.providers.base import (
+    CHECK_PROMPT,
+    CheckRequest,
     JobContext,
     Operation,
     OperationSettings,
     ProviderError,
-    ProviderName,
     ProviderPermanentError,
     ProviderResult,
 )
@@ -143,7 +144,7 @@ class OpenAIEditSettings(OperationSettings):
 class OpenAIDriver(HttpDriver):
     """OpenAI GPT Image models through the Images API, one shared client."""
 
-    name: ProviderName = ProviderName.openai
+    name: str = PROVIDER
     title: str = "OpenAI"
     operations: Mapping[str, Operation] = {
         "edit": Operation(
@@ -153,6 +154,11 @@ class OpenAIDriver(HttpDriver):
             uses_templates=True,
         )
     }
+    takes_api_key: bool = True
+    default_base_url: str | None = "https://api.openai.com"
+    check: CheckRequest | None = CheckRequest(
+        "edit", {"prompt": CHECK_PROMPT, "quality": "low", "size": "1024x1024"}
+    )
 
     async def edit(self, ctx: JobContext) -> ProviderResult:
         settings = ctx.settings

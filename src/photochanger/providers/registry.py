@@ -1,19 +1,32 @@
-"""Providers by name. Adding one is a module plus one line in `build_registry`."""
+"""Providers by name. Adding one is its module plus one line in `PROVIDERS`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from pydantic import ValidationError
-
 from photochanger.config import Settings
-from photochanger.providers.base import OperationSettings, ProviderDriver, ProviderName
+from photochanger.providers.base import OperationSettings, ProviderDriver
 from photochanger.providers.echo import EchoDriver
 from photochanger.providers.gemini import GeminiDriver
 from photochanger.providers.local.driver import LocalDriver
 from photochanger.providers.openai import OpenAIDriver
 from photochanger.providers.turbotext import TurbotextDriver
+
+PROVIDERS: tuple[type[ProviderDriver], ...] = (
+    LocalDriver,
+    GeminiDriver,
+    OpenAIDriver,
+    TurbotextDriver,
+)
+"""Every provider a server offers, in the order lists show them."""
+
+TEST_PROVIDERS: tuple[type[ProviderDriver], ...] = (EchoDriver,)
+"""Registered only with `PHOTOCHANGER_ENABLE_TEST_PROVIDERS=true`."""
+
+
+class UnknownProvider(LookupError):
+    pass
 
 
 class UnknownOperation(LookupError):
@@ -21,24 +34,33 @@ class UnknownOperation(LookupError):
 
 
 class ProviderRegistry:
-    def __init__(self, drivers: Mapping[ProviderName, ProviderDriver]) -> None:
-        self._drivers = dict(drivers)
+    def __init__(self, drivers: Iterable[ProviderDriver]) -> None:
+        self._drivers: dict[str, ProviderDriver] = {}
+        for driver in drivers:
+            if driver.name in self._drivers:
+                raise ValueError(f"two providers are named {driver.name!r}")
+            self._drivers[driver.name] = driver
 
     def __iter__(self) -> Iterator[ProviderDriver]:
         return iter(self._drivers.values())
 
     def get(self, name: str) -> ProviderDriver:
         try:
-            return self._drivers[ProviderName(name)]
-        except (ValueError, KeyError):
-            raise UnknownOperation(f"unknown provider {name!r}") from None
+            return self._drivers[name]
+        except KeyError:
+            raise UnknownProvider(f"unknown provider {name!r}") from None
+
+    @property
+    def with_api_keys(self) -> list[str]:
+        """The names of the providers that take an API key."""
+        return [driver.name for driver in self if driver.takes_api_key]
 
     def parse_settings(
         self, provider: str, operation: str, raw: Mapping[str, Any]
     ) -> OperationSettings:
         """Validate a slot's stored settings with the driver's model.
 
-        Raises `UnknownOperation` or pydantic's `ValidationError`."""
+        Raises `UnknownProvider`, `UnknownOperation` or pydantic's `ValidationError`."""
         driver = self.get(provider)
         op = driver.operations.get(operation)
         if op is None:
@@ -54,18 +76,30 @@ class ProviderRegistry:
             await driver.close()
 
 
-def build_registry(settings: Settings) -> ProviderRegistry:
-    drivers: dict[ProviderName, ProviderDriver] = {
-        ProviderName.local: LocalDriver(
-            workers=settings.local_workers, log_level=settings.log_level
-        ),
-        ProviderName.gemini: GeminiDriver(settings.gemini_base_url),
-        ProviderName.openai: OpenAIDriver(settings.openai_base_url),
-        ProviderName.turbotext: TurbotextDriver(settings.turbotext_base_url),
-    }
-    if settings.enable_test_providers:
-        drivers[ProviderName.echo] = EchoDriver()
-    return ProviderRegistry(drivers)
+def provider_classes(
+    config: Settings, extra: Sequence[type[ProviderDriver]] = ()
+) -> tuple[type[ProviderDriver], ...]:
+    """The providers this configuration registers: `PROVIDERS`, the test ones when
+    enabled, then `extra` (a test's own provider, or an embedding program's)."""
+    tests = TEST_PROVIDERS if config.enable_test_providers else ()
+    return (*PROVIDERS, *tests, *extra)
 
 
-__all__ = ["ProviderRegistry", "UnknownOperation", "ValidationError", "build_registry"]
+def build_registry(
+    config: Settings, extra: Sequence[type[ProviderDriver]] = ()
+) -> ProviderRegistry:
+    """The drivers of `provider_classes`, built from `config` (not started)."""
+    return ProviderRegistry(
+        driver.from_config(config) for driver in provider_classes(config, extra)
+    )
+
+
+__all__ = [
+    "PROVIDERS",
+    "TEST_PROVIDERS",
+    "ProviderRegistry",
+    "UnknownOperation",
+    "UnknownProvider",
+    "build_registry",
+    "provider_classes",
+]

@@ -13,26 +13,29 @@ import asyncio
 import io
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlencode
 
 import httpx
 import structlog
 from PIL import Image
 
+from photochanger.config import Settings
 from photochanger.deadline import Deadline
 from photochanger.media.image_type import SNIFF_BYTES, sniff_image_mime
 from photochanger.providers.base import (
+    CHECK_PROMPT,
+    CheckRequest,
     InputPublisher,
     JobContext,
     Operation,
     ProviderError,
-    ProviderName,
     ProviderNotConfigured,
     ProviderPermanentError,
     ProviderResult,
     ProviderTimeout,
     ProviderTransientError,
+    configured_base_url,
 )
 from photochanger.providers.http import error_for_status, new_client, send, verified_image
 from photochanger.providers.turbotext_operations import (
@@ -106,7 +109,7 @@ class _Backoff:
 class TurbotextDriver:
     """Turbotext's three photo methods behind one shared client."""
 
-    name: ProviderName = ProviderName.turbotext
+    name: str = PROVIDER
     title: str = "Turbotext"
     operations: Mapping[str, Operation] = {
         "generate_image2image": Operation(
@@ -128,9 +131,17 @@ class TurbotextDriver:
         ),
     }
 
+    takes_api_key: bool = True
+    default_base_url: str | None = "https://www.turbotext.ru"
+    check: CheckRequest | None = CheckRequest("generate_image2image", {"prompt": CHECK_PROMPT})
+
     def __init__(self, base_url: str) -> None:
         self._base_url = httpx.URL(base_url.rstrip("/") + "/")
         self._client: httpx.AsyncClient | None = None
+
+    @classmethod
+    def from_config(cls, config: Settings) -> Self:
+        return cls(configured_base_url(config, cls.name, cls.default_base_url))
 
     async def start(self) -> None:
         self._client = new_client(str(self._base_url))

@@ -18,9 +18,10 @@ async def read_settings(
 ) -> SettingsView:
     """Every runtime setting with its value, `updated_at` and `updated_by` (null
     while the default applies). The ingest password is shown in plain text, as
-    the studio asked; provider keys never are, only whether one is configured,
-    its last 4 characters and where it comes from (saved here, or the
-    environment's `PHOTOCHANGER_*_API_KEY`)."""
+    the studio asked; provider keys never are: `provider_keys` has one entry per
+    provider that takes a key, with whether one is configured, its last 4
+    characters and where it comes from (saved here, or the environment's
+    `PHOTOCHANGER_<NAME>_API_KEY`)."""
     response.headers["Cache-Control"] = "no-store"
     return await settings.view()
 
@@ -33,7 +34,8 @@ async def update_settings(
     body: SettingsUpdate, admin: AdminUser, settings: SettingsServiceDep, response: Response
 ) -> SettingsView:
     """Change the fields sent, and only those; all or none. Limits as in the
-    settings table (422 `validation_error` naming each invalid field). A provider
+    settings table (422 `validation_error` naming each invalid field). Keys are
+    sent as `provider_keys: {"<provider>": "<key>"}`, only those named change; a
     key sent as `""` or null is removed, so the environment's key applies again.
     The change applies to the next request on every replica, and is audited
     with secrets masked. Answers the same view as `GET`."""

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -20,19 +21,37 @@ class RuntimeSettings(BaseModel):
     slot_concurrency_limit: int = Field(default=10, ge=1, le=1000)
     provider_concurrency_limit: int = Field(default=30, ge=1, le=5000)
     ingest_password: str = Field(default="", description="Shown to admins; never logged.")
-    gemini_api_key: SecretStr | None = Field(
-        default=None, description="Write-only; wins over PHOTOCHANGER_GEMINI_API_KEY."
-    )
-    openai_api_key: SecretStr | None = Field(
-        default=None, description="Write-only; wins over PHOTOCHANGER_OPENAI_API_KEY."
-    )
-    turbotext_api_key: SecretStr | None = Field(
-        default=None, description="Write-only; wins over PHOTOCHANGER_TURBOTEXT_API_KEY."
+    provider_keys: Mapping[str, SecretStr] = Field(
+        default_factory=dict,
+        description="The API keys saved here, by provider name; each wins over "
+        "`PHOTOCHANGER_<NAME>_API_KEY`. Write-only.",
     )
 
 
-API_KEY_FIELDS = ("gemini_api_key", "openai_api_key", "turbotext_api_key")
-"""Write-only settings: answers carry only whether one is set and its last 4."""
+VALUE_SETTINGS: tuple[str, ...] = tuple(
+    name for name in RuntimeSettings.model_fields if name != "provider_keys"
+)
+"""The settings admins see the value of, each stored in a row of its own name."""
+
+_API_KEY_SETTING_SUFFIX = "_api_key"
+
+
+def api_key_setting(provider: str) -> str:
+    """The `setting` row of a provider's saved key, `<name>_api_key`: the name it
+    had as a settings field of its own, so existing installs keep their keys."""
+    return f"{provider}{_API_KEY_SETTING_SUFFIX}"
+
+
+def runtime_settings(rows: Mapping[str, Any]) -> RuntimeSettings:
+    """The runtime settings in the `setting` rows (name to value); rows that are
+    none (the JWT secret, the gallery share) are left out."""
+    values = {name: rows[name] for name in VALUE_SETTINGS if name in rows}
+    keys = {
+        name.removesuffix(_API_KEY_SETTING_SUFFIX): value
+        for name, value in rows.items()
+        if name.endswith(_API_KEY_SETTING_SUFFIX)
+    }
+    return RuntimeSettings.model_validate({**values, "provider_keys": keys})
 
 
 class StoredBy(BaseModel):
@@ -55,7 +74,7 @@ class ApiKeyState(StoredBy):
     last4: str | None = Field(description="The key's last 4 characters (null for short keys).")
     source: Literal["settings", "environment"] | None = Field(
         description="`settings` when saved here (it wins), `environment` when only "
-        "`PHOTOCHANGER_*_API_KEY` is set, null when neither."
+        "`PHOTOCHANGER_<NAME>_API_KEY` is set, null when neither."
     )
 
 
@@ -67,15 +86,15 @@ class SettingsView(BaseModel):
     slot_concurrency_limit: NumberSetting
     provider_concurrency_limit: NumberSetting
     ingest_password: TextSetting = Field(description="Shown to admins, as the studio asked.")
-    gemini_api_key: ApiKeyState
-    openai_api_key: ApiKeyState
-    turbotext_api_key: ApiKeyState
+    provider_keys: dict[str, ApiKeyState] = Field(
+        description="One entry per registered provider that takes an API key, by "
+        "provider name: never the key, only whether one is configured and where from."
+    )
 
 
 class SettingsUpdate(BaseModel):
     """A partial update: only the fields sent change. The limits are those of
-    `RuntimeSettings`; a key sent as `""` or null is removed (the environment's
-    key, if any, applies again)."""
+    `RuntimeSettings`."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -84,6 +103,10 @@ class SettingsUpdate(BaseModel):
     slot_concurrency_limit: int | None = Field(default=None, description="1–1000.")
     provider_concurrency_limit: int | None = Field(default=None, description="1–5000.")
     ingest_password: str | None = Field(default=None, description="Not empty; applies at once.")
-    gemini_api_key: str | None = None
-    openai_api_key: str | None = None
-    turbotext_api_key: str | None = None
+    provider_keys: dict[str, str | None] = Field(
+        default_factory=dict,
+        description='New API keys by provider name (`{"<name>": "…"}`); only the '
+        'providers named change. A key sent as `""` or null is removed, so the '
+        "environment's key, if any, applies again. A provider that is unknown or "
+        "takes no key is a 422 on `provider_keys.<name>`.",
+    )

@@ -4,10 +4,11 @@ of them (SPEC §6.5)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -17,12 +18,14 @@ from photochanger.db import Database
 from photochanger.errors import ValidationFailed, field_errors
 from photochanger.settings.repository import SettingRepository, StoredSetting
 from photochanger.settings.schemas import (
-    API_KEY_FIELDS,
+    VALUE_SETTINGS,
     ApiKeyState,
     NumberSetting,
     RuntimeSettings,
     SettingsView,
     TextSetting,
+    api_key_setting,
+    runtime_settings,
 )
 
 log = structlog.get_logger("photochanger.settings")
@@ -35,9 +38,7 @@ INGEST_PASSWORD = "ingest_password"  # noqa: S105 - a setting key
 
 
 def read_runtime_settings(connection: Connection) -> RuntimeSettings:
-    values = SettingRepository(connection).all_values()
-    known = {key: value for key, value in values.items() if key in RuntimeSettings.model_fields}
-    return RuntimeSettings.model_validate(known)
+    return runtime_settings(SettingRepository(connection).all_values())
 
 
 async def ensure_ingest_password(database: Database, config: Settings) -> str | None:
@@ -68,20 +69,22 @@ async def read_ingest_password(database: Database) -> str:
 
 class SettingsService:
     """The settings page's reads and writes. Every replica reads the rows on its
-    next request, so a change needs no restart anywhere."""
+    next request, so a change needs no restart anywhere. `key_providers` are the
+    registered providers that take an API key, each with a key on the page."""
 
-    def __init__(self, database: Database, config: Settings) -> None:
+    def __init__(self, database: Database, config: Settings, key_providers: Sequence[str]) -> None:
         self._database = database
         self._config = config
+        self._key_providers = tuple(key_providers)
 
     async def view(self) -> SettingsView:
         rows = await self._database.read(lambda c: SettingRepository(c).all_rows())
-        return settings_view(rows, self._config)
+        return settings_view(rows, self._config, self._key_providers)
 
     async def update(self, changes: dict[str, Any], actor: str) -> SettingsView:
         """Apply the fields sent, all or none: one transaction with one audit
         row (secrets masked), then a `settings_changed` event naming the fields."""
-        to_store, to_clear = validated_changes(changes)
+        to_store, to_clear = validated_changes(changes, self._key_providers)
 
         def apply(connection: Connection) -> tuple[list[str], dict[str, StoredSetting]]:
             repository = SettingRepository(connection)
@@ -93,7 +96,7 @@ class SettingsService:
                 old = rows.get(name)
                 if old is not None and old.value == value:
                     continue
-                before[name] = old.value if old is not None else _plain(getattr(defaults, name))
+                before[name] = old.value if old is not None else _default(defaults, name)
                 after[name] = value
                 repository.put(name, value, updated_by=actor)
             for name in to_clear:
@@ -118,18 +121,17 @@ class SettingsService:
             changed, rows = await self._database.write(apply)
         if changed:
             log.info("settings_changed", fields=changed, actor=actor)
-        return settings_view(rows, self._config)
+        return settings_view(rows, self._config, self._key_providers)
 
 
-def validated_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """(values to store, keys to remove), checked against `RuntimeSettings`'
-    limits; 422 naming every invalid field."""
-    to_clear = [name for name in API_KEY_FIELDS if name in changes and not changes[name]]
-    candidate = {name: value for name, value in changes.items() if name not in to_clear}
-    for name in API_KEY_FIELDS:
-        if isinstance(candidate.get(name), str):
-            candidate[name] = candidate[name].strip()  # a pasted key often ends in a newline
-    errors: list[dict[str, str]] = []
+def validated_changes(
+    changes: dict[str, Any], key_providers: Sequence[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """(rows to store, rows to remove), checked against `RuntimeSettings`' limits;
+    422 naming every invalid field. A provider key is stored in its provider's
+    row (`api_key_setting`), trimmed; sent empty or null, that row is removed."""
+    candidate = {name: value for name, value in changes.items() if name != "provider_keys"}
+    keys, to_clear, errors = _key_changes(changes.get("provider_keys") or {}, key_providers)
     password = candidate.get(INGEST_PASSWORD, "-")
     if isinstance(password, str) and not password.strip():
         errors.append({"field": INGEST_PASSWORD, "message": "must not be empty"})
@@ -143,33 +145,60 @@ def validated_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], list[str
         errors.extend(field_errors(error.errors()))
     if errors:
         raise ValidationFailed("some settings are not valid", errors)
-    return {name: _plain(getattr(validated, name)) for name in candidate}, to_clear
+    return {**{name: getattr(validated, name) for name in candidate}, **keys}, to_clear
 
 
-def settings_view(rows: dict[str, StoredSetting], config: Settings) -> SettingsView:
+def _key_changes(
+    sent: dict[str, str | None], key_providers: Sequence[str]
+) -> tuple[dict[str, str], list[str], list[dict[str, str]]]:
+    """(rows to store, rows to remove, field errors) of the `provider_keys` sent."""
+    to_store: dict[str, str] = {}
+    to_clear: list[str] = []
+    errors: list[dict[str, str]] = []
+    for provider, key in sent.items():
+        field = f"provider_keys.{provider}"
+        if provider not in key_providers:
+            known = ", ".join(key_providers) or "none"
+            message = f"not a provider that takes an API key (those are: {known})"
+            errors.append({"field": field, "message": message})
+        elif not key:
+            to_clear.append(api_key_setting(provider))
+        elif len(key.strip()) > MAX_SECRET_LENGTH:
+            errors.append({"field": field, "message": f"at most {MAX_SECRET_LENGTH} characters"})
+        else:
+            # A pasted key often ends in a newline.
+            to_store[api_key_setting(provider)] = key.strip()
+    return to_store, to_clear, errors
+
+
+def settings_view(
+    rows: dict[str, StoredSetting], config: Settings, key_providers: Sequence[str]
+) -> SettingsView:
     """What admins see: values with who set them; keys only as `ApiKeyState`.
     Rows that are not runtime settings (the JWT secret, the gallery share) are
     never part of it."""
-    known = {name: rows[name].value for name in RuntimeSettings.model_fields if name in rows}
-    runtime = RuntimeSettings.model_validate(known)
+    runtime = runtime_settings({name: row.value for name, row in rows.items()})
     fields: dict[str, Any] = {}
-    for name in RuntimeSettings.model_fields:
+    for name in VALUE_SETTINGS:
         row = rows.get(name)
         stamp = {
             "updated_at": row.updated_at if row else None,
             "updated_by": row.updated_by if row else None,
         }
-        if name in API_KEY_FIELDS:
-            fields[name] = _key_state(name, row, config)
-        elif isinstance(getattr(runtime, name), int):
-            fields[name] = NumberSetting(value=getattr(runtime, name), **stamp)
+        value = getattr(runtime, name)
+        if isinstance(value, int):
+            fields[name] = NumberSetting(value=value, **stamp)
         else:
-            fields[name] = TextSetting(value=getattr(runtime, name), **stamp)
+            fields[name] = TextSetting(value=value, **stamp)
+    fields["provider_keys"] = {
+        provider: _key_state(rows.get(api_key_setting(provider)), config.provider_api_key(provider))
+        for provider in key_providers
+    }
     return SettingsView(**fields)
 
 
-def _key_state(name: str, row: StoredSetting | None, config: Settings) -> ApiKeyState:
-    # The same precedence as `providers.keys.api_key_for`: a saved key wins.
+def _key_state(row: StoredSetting | None, environment: str | None) -> ApiKeyState:
+    # The same precedence as `settings.provider_keys.api_key_for`: a saved key wins.
     if row is not None and row.value:
         return ApiKeyState(
             configured=True,
@@ -178,11 +207,10 @@ def _key_state(name: str, row: StoredSetting | None, config: Settings) -> ApiKey
             updated_by=row.updated_by,
             source="settings",
         )
-    environment = getattr(config, name, None)
-    if isinstance(environment, SecretStr) and environment.get_secret_value():
+    if environment:
         return ApiKeyState(
             configured=True,
-            last4=_last4(environment.get_secret_value()),
+            last4=_last4(environment),
             updated_at=None,
             updated_by=None,
             source="environment",
@@ -194,5 +222,6 @@ def _last4(key: str) -> str | None:
     return key[-4:] if len(key) >= LAST4_MIN_LENGTH else None
 
 
-def _plain(value: Any) -> Any:
-    return value.get_secret_value() if isinstance(value, SecretStr) else value
+def _default(defaults: RuntimeSettings, name: str) -> Any:
+    """A setting's value before it was first stored; None for a provider key."""
+    return getattr(defaults, name) if name in VALUE_SETTINGS else None

@@ -20,7 +20,7 @@ from photochanger.errors import (
 )
 from photochanger.media.links import preview_url, result_url
 from photochanger.models.base import utcnow
-from photochanger.providers.registry import ProviderRegistry, UnknownOperation
+from photochanger.providers.registry import ProviderRegistry, UnknownProvider
 from photochanger.slots.override import SlotOverride
 from photochanger.slots.repository import SlotRepository
 from photochanger.slots.schemas import (
@@ -63,7 +63,7 @@ def provider_errors(
     (paths like `settings.prompt`, `fallback.settings.model`) the UI highlights."""
     try:
         driver = registry.get(provider)
-    except UnknownOperation:
+    except UnknownProvider:
         return None, [{"field": f"{prefix}provider", "message": f"unknown provider {provider!r}"}]
     if operation not in driver.operations:
         known = ", ".join(driver.operations)

@@ -8,9 +8,9 @@ from typing import Literal, get_args
 from pydantic import BaseModel, Field
 
 TemplateRole = Literal["background", "style", "face", "body", "template"]
-"""What a template is for. `local` reads `background`; Turbotext reads `style`
-(mix_images) and `body` (deepfake_photo); Gemini and OpenAI send every template
-of the slot after the photo, whatever its role."""
+"""What a template is for. Each provider operation reads the roles it needs
+(`local` reads `background`; the operations' titles in `GET /api/providers` name
+theirs), or sends every template of the slot after the photo, whatever its role."""
 
 TEMPLATE_ROLES: tuple[str, ...] = get_args(TemplateRole)
 

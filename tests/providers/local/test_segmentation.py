@@ -16,11 +16,11 @@ from PIL import Image
 from skimage import data
 
 from photochanger.providers.local import segmentation
+from photochanger.providers.local.mask_refinement import refine_mask
 from photochanger.providers.local.segmentation import (
     ModelNotInstalled,
     PersonSegmenter,
     model_path,
-    refine_mask,
     square_tiles,
 )
 

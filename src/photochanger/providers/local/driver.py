@@ -7,13 +7,15 @@ import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Self
 
 import structlog
 
+from photochanger.config import Settings
 from photochanger.providers.base import (
+    CheckRequest,
     JobContext,
     Operation,
-    ProviderName,
     ProviderPermanentError,
     ProviderResult,
     ProviderTransientError,
@@ -44,7 +46,7 @@ class LocalDriver:
     server process. Each worker loads the model once, with a warm-up call,
     before the server starts answering."""
 
-    name: ProviderName = ProviderName.local
+    name: str = "local"
     title: str = "Built-in (offline)"
     operations: Mapping[str, Operation] = {
         "background_replace": Operation(
@@ -59,9 +61,18 @@ class LocalDriver:
         "enhance": Operation("enhance", "Auto levels and light sharpening", EnhanceSettings),
     }
 
+    takes_api_key: bool = False
+    default_base_url: str | None = None
+    check: CheckRequest | None = None
+    """Nothing to check: it needs no key and no network."""
+
     def __init__(self, workers: int, log_level: str = "INFO") -> None:
         self._workers = workers
         self._log_level = log_level
+
+    @classmethod
+    def from_config(cls, config: Settings) -> Self:
+        return cls(workers=config.local_workers, log_level=config.log_level)
 
     async def start(self) -> None:
         pool = self._pool()

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from photochanger.providers.base import OperationSettings
-from photochanger.providers.local.background import background_replace
+from photochanger.providers.local.background_replace import background_replace
 from photochanger.providers.local.enhance import enhance
 from photochanger.providers.local.errors import UndecodableImage
 from photochanger.providers.local.segmentation import PersonSegmenter

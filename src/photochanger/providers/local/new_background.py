@@ -14,7 +14,6 @@ import cv2
 import numpy
 from PIL import Image
 
-from photochanger.providers.local.backdrop import studio_backdrop
 from photochanger.providers.local.imaging import (
     FloatImage,
     RGBImage,
@@ -23,6 +22,7 @@ from photochanger.providers.local.imaging import (
     diagonal,
     shrink,
 )
+from photochanger.providers.local.studio_backdrop import studio_backdrop
 
 if TYPE_CHECKING:
     from photochanger.providers.local.settings import BackgroundReplaceSettings

@@ -18,12 +18,12 @@ from PIL import Image
 from pydantic import ValidationError
 from skimage import data
 
-from photochanger.providers.local.background import (
+from photochanger.providers.local.background_replace import (
     BackgroundReplaceSettings,
     background_replace,
 )
-from photochanger.providers.local.backgrounds import _cover
 from photochanger.providers.local.imaging import UndecodableImage
+from photochanger.providers.local.new_background import _cover
 from photochanger.providers.local.segmentation import PersonSegmenter
 from support import decoded, encoded
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from photochanger.providers.local.backdrop import STUDIO_GREY, studio_backdrop
+from photochanger.providers.local.studio_backdrop import STUDIO_GREY, studio_backdrop
 
 
 def luminance(image: np.ndarray) -> np.ndarray:

@@ -30,7 +30,6 @@ import cv2
 import numpy
 import numpy.typing as npt
 
-from photochanger.providers.local.backgrounds import new_background
 from photochanger.providers.local.compositing import composite, edge_correction
 from photochanger.providers.local.imaging import (
     FloatImage,
@@ -40,7 +39,9 @@ from photochanger.providers.local.imaging import (
     encode,
     shrink,
 )
-from photochanger.providers.local.segmentation import PersonSegmenter, refine_mask
+from photochanger.providers.local.mask_refinement import refine_mask
+from photochanger.providers.local.new_background import new_background
+from photochanger.providers.local.segmentation import PersonSegmenter
 from photochanger.providers.local.settings import BackgroundReplaceSettings
 
 # The working copy's size.
