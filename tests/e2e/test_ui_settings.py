@@ -93,15 +93,15 @@ async def test_provider_keys_are_write_only_and_an_empty_field_keeps_the_key(
     await open_settings(page)
     gemini = page.locator("[data-provider='gemini']")
     try:
-        await gemini.get_by_label("Google Gemini").fill(GEMINI_KEY)
+        await gemini.get_by_role("textbox", name="Google Gemini").fill(GEMINI_KEY)
         await page.get_by_role("button", name="Save the keys typed").click()
         await expect(gemini.locator(".key-state")).to_contain_text("…7781")
         # The key is never rendered into the page, only its last 4.
         assert GEMINI_KEY not in await page.content()
-        await expect(gemini.get_by_label("Google Gemini")).to_have_value("")
+        await expect(gemini.get_by_role("textbox", name="Google Gemini")).to_have_value("")
         # Saving another provider's key with Gemini's field empty keeps Gemini's.
         openai = page.locator("[data-provider='openai']")
-        await openai.get_by_label("OpenAI").fill("sk-test-openai-key-0042")
+        await openai.get_by_role("textbox", name="OpenAI").fill("sk-test-openai-key-0042")
         await page.get_by_role("button", name="Save the keys typed").click()
         await expect(openai.locator(".key-state")).to_contain_text("…0042")
         keys = (await admin_api.get("/api/settings")).json()["provider_keys"]
