@@ -23,7 +23,7 @@ DASHBOARD = Page("dashboard")
 SLOT = Page("slot")
 SETTINGS = Page("settings")
 JOBS = Page("jobs")
-STATS = Page("stats", vendor=("uplot/uPlot.iife.min.js",))
+STATS = Page("stats", vendor=("uplot/uPlot.iife.min.js",), vendor_css=("uplot/uPlot.min.css",))
 GALLERY = Page("gallery")
 LOGIN = Page("login", admin=False)
 
