@@ -33,6 +33,10 @@ def stat_value(page: Page, label: str) -> Locator:
     )
 
 
+def section(page: Page, heading: str) -> Locator:
+    return page.locator("section", has=page.get_by_role("heading", name=heading, exact=True))
+
+
 async def number(locator: Locator) -> int:
     return int(re.sub(r"\D", "", await locator.inner_text()))
 
@@ -51,9 +55,10 @@ async def test_statistics_with_data_show_outcomes_rates_charts_and_failures(
         "aria-pressed", "true"
     )
 
-    ok_row = page.locator(f"tr[data-slot='{OK_SLOT}']")
+    per_slot = section(page, "Per slot")
+    ok_row = per_slot.locator(f"tr[data-slot='{OK_SLOT}']")
     await expect(ok_row.get_by_role("link")).to_have_text(OK_NAME)
-    failing_row = page.locator(f"tr[data-slot='{FAILING_SLOT}']")
+    failing_row = per_slot.locator(f"tr[data-slot='{FAILING_SLOT}']")
     await expect(failing_row.get_by_role("link")).to_have_text(FAILING_NAME)
     cells = failing_row.locator("td")
     jobs, done, _, provider_errors = [await number(cells.nth(i)) for i in range(4)]
@@ -67,13 +72,13 @@ async def test_statistics_with_data_show_outcomes_rates_charts_and_failures(
     await page.get_by_text("Show the numbers").click()
     await expect(page.locator("details.numbers tbody tr").first).to_be_visible()
 
-    failures = page.locator("section", has=page.get_by_role("heading", name="Failures by provider"))
-    echo_row = failures.locator("tr", has=page.get_by_role("link", name=FAILING_NAME))
-    await expect(echo_row.locator("code").first).to_have_text("echo")
+    failures = section(page, "Failures by provider and reason")
+    echo_row = failures.locator(f"tr[data-slot='{FAILING_SLOT}']")
+    await expect(echo_row.locator(".provider")).to_have_text("echo")
     await expect(echo_row).to_contain_text("The provider failed and returned no usable image.")
     await expect(echo_row.locator(".meter rect")).to_have_count(2)
 
-    last = page.locator("section", has=page.get_by_role("heading", name="Last failures"))
+    last = section(page, "Last failures")
     newest = last.locator(f"tr[data-job='{arranged.failed[0]}']")
     await expect(newest).to_contain_text(FAILING_NAME)
     await expect(newest.get_by_role("link").first).to_have_attribute(
@@ -90,6 +95,7 @@ async def test_statistics_with_data_show_outcomes_rates_charts_and_failures(
     assert await number(stat_value(page, "Provider errors")) >= 2
     await expect(stat_value(page, "Last error")).not_to_have_text("never")
     await expect(page.locator(f"tr[data-slot='{OK_SLOT}']")).to_have_count(0)
+    await expect(per_slot.locator("tbody tr")).to_have_count(1)
     await page.get_by_role("button", name="Last hour").click()
     await expect(page).to_have_url(re.compile(rf"window=60&slot={FAILING_SLOT}$"))
     await page.reload()
@@ -114,7 +120,9 @@ async def test_statistics_fit_a_phone_in_the_dark(
     await page.set_viewport_size(PHONE)
     await page.goto("/stats?window=10080")
     await expect(page.locator(".chart canvas")).to_have_count(2)
-    await expect(page.locator(f"tr[data-slot='{FAILING_SLOT}']")).to_be_visible()
+    await expect(
+        section(page, "Per slot").locator(f"tr[data-slot='{FAILING_SLOT}']")
+    ).to_be_visible()
     await assert_no_horizontal_scroll(page)
     # The chart follows its container: within the phone's width.
     widths = await page.locator(".chart canvas").evaluate_all(
@@ -160,7 +168,9 @@ async def test_statistics_in_russian(
         failures = page.get_by_role("heading", name="Сбои по провайдерам и причинам")
         await expect(failures).to_be_visible()
         await expect(page.locator(".chart canvas")).to_have_count(2)
-        await expect(page.locator(f"tr[data-slot='{FAILING_SLOT}']")).to_be_visible()
+        await expect(
+            section(page, "По слотам").locator(f"tr[data-slot='{FAILING_SLOT}']")
+        ).to_be_visible()
         await screenshot(page, "stats-ru-desktop")
         await page.set_viewport_size(PHONE)
         await assert_no_horizontal_scroll(page)

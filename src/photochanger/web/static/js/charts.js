@@ -44,6 +44,12 @@ function timeTicks(spanSeconds) {
     });
 }
 
+/** The y axis as wide as its longest label ("100 ms", "12.5 s"). */
+function labelWidth(u, values) {
+  const longest = Math.max(1, ...(values || []).map((text) => String(text).length));
+  return 14 + Math.ceil(longest * 7);
+}
+
 function axes(colours, spanSeconds, yValues) {
   const common = {
     stroke: colours.axis,
@@ -53,7 +59,7 @@ function axes(colours, spanSeconds, yValues) {
   };
   return [
     { ...common, values: timeTicks(spanSeconds), space: 56, size: spanSeconds > 36 * 3600 ? 48 : 32 },
-    { ...common, values: (u, splits) => splits.map(yValues), size: 44, space: 28 },
+    { ...common, values: (u, splits) => splits.map(yValues), size: labelWidth, space: 28 },
   ];
 }
 

@@ -3,7 +3,7 @@
 // reload or a bookmark shows the same view. Every chart has its numbers in a
 // table beside it.
 
-import { api, errorText } from "../api.js";
+import { api } from "../api.js";
 import { fill, h, uid } from "../dom.js";
 import {
   formatAgo, formatBytes, formatDateTime, formatNumber, formatPercent, formatTime, lang, t,
@@ -12,9 +12,10 @@ import { every, notifyError, pageHeading, startPage } from "../layout.js";
 import {
   chartsAvailable, durationLines, legendItem, liveChart, outcomeBars,
 } from "../charts.js";
+import { formatDuration, reasonText } from "../outcomes.js";
 import {
-  formatDuration, formatWhen, jobHref, reasonCell, reasonText, scrollTable, statusPill,
-} from "../outcomes.js";
+  empty, failedToLoad, lastFailures, lastFailuresTable, num, OUTCOME_COLUMNS, failureTable, slotTable, table,
+} from "../stats-tables.js";
 
 const WINDOWS = [
   { minutes: 60, bucket: 5, range: "1h", key: "stats.window_1h" },
@@ -25,7 +26,6 @@ const DEFAULT_WINDOW = 1440;
 const SOURCES = [
   ["ingest", "stats.source_ingest"], ["ui_test", "stats.source_ui_test"], ["all", "stats.source_all"],
 ];
-const LAST_FAILURES = 10;
 const REFRESH_SECONDS = 60;
 const SLOT_ID = /^slot-\d{3}$/;
 const locale = lang === "ru" ? "ru-RU" : "en-GB";
@@ -62,32 +62,15 @@ function section(titleKey, ...children) {
     h("h2", { id, text: t(titleKey) }), children);
 }
 
-const empty = (key) => h("p", { class: "empty", text: t(key) });
-const failedToLoad = (error) => h("p", { class: "form-error", role: "alert", text: errorText(error) });
-
-function table(label, headers, rows) {
-  return scrollTable(label, h("table", { class: "data" },
-    h("thead", {}, h("tr", {}, headers.map(([key, numeric]) =>
-      h("th", { scope: "col", class: numeric ? "num" : null, text: t(key) })))),
-    h("tbody", {}, rows)));
-}
-
-const num = (value) => h("td", { class: "num", text: formatNumber(value) });
-
-function slotLink(slotId, names) {
-  return h("a", { href: `/slots/${encodeURIComponent(slotId)}`, text: names.get(slotId) || slotId });
-}
-
 // ---- Filters --------------------------------------------------------------
 
-function filters(view, slots, onChange) {
+/** The filter bar, made once; `mark(view)` shows a new view's window as pressed
+ * (the selects already show what was picked), so focus stays where it was. */
+function filters(initial, slots, onChange) {
+  let view = initial;
   const windowLabel = uid("lbl");
   const chips = WINDOWS.map((item) => h("button", {
-    type: "button",
-    class: item === view.window ? "chip active" : "chip",
-    "aria-pressed": item === view.window ? "true" : "false",
-    text: t(item.key),
-    onclick: () => onChange({ ...view, window: item }),
+    type: "button", class: "chip", text: t(item.key), onclick: () => onChange({ ...view, window: item }),
   }));
   const slotId = uid("slot");
   const slotSelect = h("select", { id: slotId, onchange: (event) => onChange({ ...view, slot: event.target.value }) },
@@ -97,12 +80,22 @@ function filters(view, slots, onChange) {
   const sourceId = uid("source");
   const sourceSelect = h("select", { id: sourceId, onchange: (event) => onChange({ ...view, source: event.target.value }) },
     SOURCES.map(([value, key]) => h("option", { value, selected: value === view.source, text: t(key) })));
-  return h("div", { class: "card filters" },
-    h("div", { class: "field" },
+  const mark = (next) => {
+    view = next;
+    chips.forEach((chip, index) => {
+      const pressed = WINDOWS[index] === next.window;
+      chip.className = pressed ? "chip active" : "chip";
+      chip.setAttribute("aria-pressed", String(pressed));
+    });
+  };
+  mark(initial);
+  const element = h("div", { class: "card filters" },
+    h("div", { class: "field window-field" },
       h("span", { class: "label", id: windowLabel, text: t("stats.window") }),
       h("div", { class: "chips", role: "group", "aria-labelledby": windowLabel }, chips)),
     h("div", { class: "field" }, h("label", { for: slotId, text: t("stats.slot") }), slotSelect),
     h("div", { class: "field" }, h("label", { for: sourceId, text: t("stats.source") }), sourceSelect));
+  return { element, mark };
 }
 
 // ---- Overview cards ---------------------------------------------------------
@@ -145,15 +138,6 @@ function overviewCards(overview, view) {
 }
 
 // ---- Time series ------------------------------------------------------------
-
-const OUTCOME_COLUMNS = [
-  ["successes", "stats.col_done", "done"],
-  ["timeouts", "stats.col_timeouts", "timeout"],
-  ["provider_errors", "stats.col_provider_errors", "provider"],
-  ["other_failures", "stats.col_other", "other"],
-  ["pending", "stats.col_pending", "pending"],
-];
-
 function bucketRange(bucket, minutes) {
   const start = new Date(bucket.start);
   const end = new Date(start.getTime() + minutes * 60_000);
@@ -236,87 +220,6 @@ function timeSeries(series, jobsBox, durationsBox, numbersBox) {
 }
 
 // ---- Tables -----------------------------------------------------------------
-
-function slotTable(slotsStats, view, names) {
-  const rows = slotsStats.slots.filter((slot) => !view.slot || slot.slot_id === view.slot);
-  if (!rows.length) return empty("stats.empty_slots");
-  return table(t("stats.per_slot"), [["stats.col_slot"], ["stats.col_jobs", true], ...OUTCOME_COLUMNS.slice(0, 4).map(([, key]) => [key, true]),
-    ["stats.col_success_rate", true], ["stats.col_timeout_rate", true]],
-  rows.map((slot) => h("tr", { dataset: { slot: slot.slot_id } },
-    h("th", { scope: "row", class: "slot-cell" }, slotLink(slot.slot_id, names)),
-    num(slot.jobs), num(slot.successes), num(slot.timeouts), num(slot.provider_errors), num(slot.other_failures),
-    h("td", { class: "num", text: formatPercent(slot.success_rate) }),
-    h("td", { class: slot.timeout_rate ? "num bad-text" : "num", text: formatPercent(slot.timeout_rate) }))));
-}
-
-const SVG = "http://www.w3.org/2000/svg";
-
-function svg(tag, attributes) {
-  const element = document.createElementNS(SVG, tag);
-  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
-  return element;
-}
-
-/** A bar of `value` out of `max`, drawn; the number beside it is the text. */
-function meter(value, max, kind) {
-  const picture = svg("svg", { class: "meter", viewBox: "0 0 100 8", preserveAspectRatio: "none",
-    "aria-hidden": "true", focusable: "false" });
-  picture.append(svg("rect", { class: "meter-track", x: 0, y: 0, width: 100, height: 8, rx: 2 }),
-    svg("rect", { class: `meter-bar ${kind}`, x: 0, y: 0, width: Math.max(2, (100 * value) / max), height: 8, rx: 2 }));
-  return picture;
-}
-
-function failureTable(breakdown, view, names) {
-  const rows = breakdown.failures.filter((group) => !view.slot || group.slot_id === view.slot)
-    .sort((a, b) => b.jobs - a.jobs || b.last_started_at.localeCompare(a.last_started_at));
-  if (!rows.length) return empty("stats.empty_failures");
-  const most = Math.max(...rows.map((group) => group.jobs));
-  return table(t("stats.failures"), [["stats.col_slot"], ["stats.col_provider"], ["stats.col_outcome"], ["stats.col_reason"],
-    ["stats.col_jobs", true], ["stats.col_last"]],
-  rows.map((group) => h("tr", {},
-    h("td", { class: "slot-cell" }, slotLink(group.slot_id, names)),
-    h("td", {}, h("code", { text: group.provider })),
-    h("td", {}, statusPill(group.status)),
-    h("td", { class: "reason-cell" }, reasonCell(group.failure_reason)),
-    h("td", { class: "num meter-cell" }, h("span", { text: formatNumber(group.jobs) }),
-      meter(group.jobs, most, group.status)),
-    h("td", { class: "when" }, h("time", { datetime: group.last_started_at, title: formatDateTime(group.last_started_at),
-      text: formatAgo(group.last_started_at) })))));
-}
-
-async function lastFailures(view, since) {
-  const query = (status) => {
-    const params = new URLSearchParams({ status, from: since, limit: String(LAST_FAILURES) });
-    if (view.slot) params.set("slot_id", view.slot);
-    if (view.source !== "all") params.set("source", view.source);
-    return api(`/api/jobs?${params}`);
-  };
-  // The job log filters one status at a time: the newest of both, merged.
-  const [failed, timedOut] = await Promise.all([query("failed"), query("timeout")]);
-  return [...failed.jobs, ...timedOut.jobs]
-    .sort((a, b) => b.started_at.localeCompare(a.started_at) || b.id.localeCompare(a.id))
-    .slice(0, LAST_FAILURES);
-}
-
-function lastFailuresTable(jobs, view, names) {
-  const params = new URLSearchParams({ status: "failed", range: view.window.range });
-  if (view.slot) params.set("slot", view.slot);
-  if (view.source !== "all") params.set("source", view.source);
-  const more = h("p", {}, h("a", { href: `/jobs?${params}`, text: t("stats.all_in_log") }));
-  if (!jobs.length) return [empty("stats.empty_last_failures"), more];
-  return [table(t("stats.last_failures"), [["stats.col_started"], ["stats.col_slot"], ["stats.col_provider"], ["stats.col_outcome"],
-    ["stats.col_reason"], ["stats.col_duration", true]],
-  jobs.map((job) => h("tr", { dataset: { job: job.id } },
-    h("td", { class: "when" }, h("a", { href: jobHref(job.id), title: formatDateTime(job.started_at),
-      "aria-label": t("stats.job_details", { time: formatDateTime(job.started_at) }),
-      text: formatWhen(job.started_at) })),
-    h("td", { class: "slot-cell" }, slotLink(job.slot_id, names)),
-    h("td", {}, h("code", { text: job.produced_by || job.provider })),
-    h("td", {}, statusPill(job.status)),
-    h("td", { class: "reason-cell" }, reasonCell(job.failure_reason)),
-    h("td", { class: "num", text: formatDuration(job.duration_ms) })))), more];
-}
-
 // ---- The page -----------------------------------------------------------------
 
 startPage(async (main) => {
@@ -345,51 +248,65 @@ startPage(async (main) => {
     section("stats.last_failures", lastBox),
   );
 
+  let bar = null;
   const change = (next) => {
     view = next;
+    bar?.mark(view);
     writeQuery(view);
     load().catch(notifyError);
   };
 
-  let loading = null;
+  // The newest request wins: a slow answer for a view the admin has already
+  // left is dropped, not drawn over the new one.
+  let latest = 0;
+  let running = 0;
   async function load() {
-    if (loading) return loading;
+    const mine = ++latest;
+    const shown = view;
+    running += 1;
     refresh.disabled = true;
     main.setAttribute("aria-busy", "true");
-    const base = new URLSearchParams({ window_minutes: String(view.window.minutes), source: view.source });
-    const series = new URLSearchParams({ ...Object.fromEntries(base), bucket_minutes: String(view.window.bucket) });
-    if (view.slot) series.set("slot_id", view.slot);
-    loading = (async () => {
-      const overview = await api(`/api/stats/overview?${base}`);
-      const [slotsStats, timeseries, breakdown, failures] = await Promise.allSettled([
-        api(`/api/stats/slots?${base}`), api(`/api/stats/timeseries?${series}`), api(`/api/stats/failures?${base}`),
-        lastFailures(view, overview.since),
-      ]);
-      const names = new Map(overview.slots.map((slot) => [slot.slot_id, slot.name]));
-      fill(filterBox, filters(view, overview.slots, change));
-      fill(cards, overviewCards(overview, view));
-      for (const chart of charts) chart.destroy();
-      charts = [];
-      if (timeseries.status === "fulfilled") charts = timeSeries(timeseries.value, jobsBox, durationsBox, numbersBox);
-      else {
-        fill(jobsBox, failedToLoad(timeseries.reason));
-        fill(durationsBox, failedToLoad(timeseries.reason));
-        numbersBox.hidden = true;
-      }
-      const show = (box, result, render) =>
-        fill(box, result.status === "fulfilled" ? render(result.value) : failedToLoad(result.reason));
-      show(slotsBox, slotsStats, (value) => slotTable(value, view, names));
-      show(failuresBox, breakdown, (value) => failureTable(value, view, names));
-      show(lastBox, failures, (value) => lastFailuresTable(value, view, names));
-      updated.textContent = t("stats.updated", { time: formatTime(overview.generated_at) });
-    })();
     try {
-      await loading;
+      await draw(mine, shown);
     } finally {
-      loading = null;
-      refresh.disabled = false;
-      main.removeAttribute("aria-busy");
+      running -= 1;
+      if (!running) {
+        refresh.disabled = false;
+        main.removeAttribute("aria-busy");
+      }
     }
+  }
+
+  async function draw(mine, shown) {
+    const base = new URLSearchParams({ window_minutes: String(shown.window.minutes), source: shown.source });
+    const series = new URLSearchParams({ ...Object.fromEntries(base), bucket_minutes: String(shown.window.bucket) });
+    if (shown.slot) series.set("slot_id", shown.slot);
+    const overview = await api(`/api/stats/overview?${base}`);
+    const [slotsStats, timeseries, breakdown, failures] = await Promise.allSettled([
+      api(`/api/stats/slots?${base}`), api(`/api/stats/timeseries?${series}`), api(`/api/stats/failures?${base}`),
+      lastFailures(shown, overview.since),
+    ]);
+    if (mine !== latest) return;
+    const names = new Map(overview.slots.map((slot) => [slot.slot_id, slot.name]));
+    if (!bar) {
+      bar = filters(shown, overview.slots, change);
+      fill(filterBox, bar.element);
+    }
+    fill(cards, overviewCards(overview, shown));
+    for (const chart of charts) chart.destroy();
+    charts = [];
+    if (timeseries.status === "fulfilled") charts = timeSeries(timeseries.value, jobsBox, durationsBox, numbersBox);
+    else {
+      fill(jobsBox, failedToLoad(timeseries.reason));
+      fill(durationsBox, failedToLoad(timeseries.reason));
+      numbersBox.hidden = true;
+    }
+    const show = (box, result, render) =>
+      fill(box, result.status === "fulfilled" ? render(result.value) : failedToLoad(result.reason));
+    show(slotsBox, slotsStats, (value) => slotTable(value, shown, names));
+    show(failuresBox, breakdown, (value) => failureTable(value, shown, names));
+    show(lastBox, failures, (value) => lastFailuresTable(value, shown, names));
+    updated.textContent = t("stats.updated", { time: formatTime(overview.generated_at) });
   }
 
   await load();
