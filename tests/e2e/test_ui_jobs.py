@@ -47,8 +47,10 @@ async def test_filters_live_in_the_url_and_the_csv_has_the_same_jobs(
         "The provider failed and returned no usable image."
     )
 
+    await page.get_by_label("Outcome", exact=True).focus()
     await page.get_by_label("Outcome", exact=True).select_option("done")
     await expect(page).to_have_url(re.compile(rf"/jobs\?slot={FAILING_SLOT}&status=done$"))
+    await expect(page.get_by_label("Outcome", exact=True)).to_be_focused()
     await expect(rows(page).locator(".pill").first).to_have_text("done")
     done_ids = await shown_ids(page)
     assert set(arranged.done[3:]) <= set(done_ids)

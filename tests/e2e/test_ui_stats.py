@@ -69,6 +69,14 @@ async def test_statistics_with_data_show_outcomes_rates_charts_and_failures(
 
     # Both charts are drawn (uPlot's canvas), with their numbers as a table.
     await expect(page.locator(".chart canvas")).to_have_count(2)
+    # Pointing at the newest bar reads its numbers out beside the chart.
+    plot_area = page.locator(".chart .u-over").first
+    box = await plot_area.bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + box["width"] - 3, box["y"] + box["height"] / 2)
+    await expect(page.locator(".readout").first).to_contain_text(
+        re.compile(r"Photos: \d+ · Done: \d+ · Timed out: 0 · Provider errors: [1-9]")
+    )
     await page.get_by_text("Show the numbers").click()
     await expect(page.locator("details.numbers tbody tr").first).to_be_visible()
 
@@ -98,6 +106,7 @@ async def test_statistics_with_data_show_outcomes_rates_charts_and_failures(
     await expect(per_slot.locator("tbody tr")).to_have_count(1)
     await page.get_by_role("button", name="Last hour").click()
     await expect(page).to_have_url(re.compile(rf"window=60&slot={FAILING_SLOT}$"))
+    await expect(page.get_by_role("button", name="Last hour")).to_be_focused()
     await page.reload()
     await expect(page.get_by_role("button", name="Last hour")).to_have_attribute(
         "aria-pressed", "true"

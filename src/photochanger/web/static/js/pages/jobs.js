@@ -79,31 +79,31 @@ function localInput(iso) {
     + `T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
-function select(labelKey, value, options, onchange) {
+function select(name, labelKey, value, options, onchange) {
   const id = uid("flt");
   return h("div", { class: "field" },
     h("label", { for: id, text: t(labelKey) }),
-    h("select", { id, onchange: (event) => onchange(event.target.value) },
+    h("select", { id, dataset: { filter: name }, onchange: (event) => onchange(event.target.value) },
       options.map(([optionValue, text]) => h("option", { value: optionValue, selected: optionValue === value, text }))));
 }
 
 function filters(view, slots, apply) {
   const set = (name) => (value) => apply({ ...view, [name]: value, cursor: "", job: "" });
   const fields = [
-    select("jobs.slot", view.slot, [["", t("jobs.all_slots")],
+    select("slot", "jobs.slot", view.slot, [["", t("jobs.all_slots")],
       ...slots.map((slot) => [slot.id, `${slot.name} (${slot.id})`])], set("slot")),
-    select("jobs.status", view.status, [["", t("jobs.any_status")],
+    select("status", "jobs.status", view.status, [["", t("jobs.any_status")],
       ...Object.entries(STATUS_KEYS).map(([value, key]) => [value, t(key)])], set("status")),
-    select("jobs.source", view.source, [["", t("jobs.any_source")],
+    select("source", "jobs.source", view.source, [["", t("jobs.any_source")],
       ...Object.entries(SOURCE_KEYS).map(([value, key]) => [value, t(key)])], set("source")),
-    select("jobs.range", view.range, RANGE_KEYS.map(([value, key]) => [value, t(key)]), set("range")),
+    select("range", "jobs.range", view.range, RANGE_KEYS.map(([value, key]) => [value, t(key)]), set("range")),
   ];
   if (view.range === "custom") {
     for (const [name, key] of [["from", "jobs.from"], ["to", "jobs.to"]]) {
       const id = uid("time");
       fields.push(h("div", { class: "field" },
         h("label", { for: id, text: t(key) }),
-        h("input", { id, type: "datetime-local", value: localInput(view[name]),
+        h("input", { id, type: "datetime-local", value: localInput(view[name]), dataset: { filter: name },
           onchange: (event) => {
             const value = event.target.value;
             set(name)(value ? new Date(value).toISOString() : "");
@@ -184,7 +184,11 @@ startPage(async (main) => {
   };
 
   async function render() {
+    // The bar is drawn again for each view ("Between…" adds two fields): the
+    // control the admin just used keeps the focus.
+    const focused = document.activeElement?.dataset?.filter;
     fill(filterBox, filters(view, slots, (next) => go(next)));
+    if (focused) filterBox.querySelector(`[data-filter="${focused}"]`)?.focus();
     const query = apiFilters(view);
     fill(tools, h("p", { class: "muted small", text: t("jobs.newest_first", { count: view.limit }) }),
       h("a", { class: "button", href: `/api/jobs.csv?${query}`, download: "", text: t("jobs.csv") }));
