@@ -165,3 +165,23 @@ async def test_the_api_docs_keep_working_without_the_strict_policy(
     assert answer.status_code == 200
     assert "content-security-policy" not in answer.headers
     assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_the_charting_library_loads_only_on_the_statistics_page(
+    client: httpx.AsyncClient, admin_token: str
+) -> None:
+    await log_in(client)
+    stats = Scripts()
+    stats.feed((await client.get("/stats")).text)
+    vendored = [url for url in [*stats.sources, *stats.links] if url and "/vendor/" in url]
+    assert [url.split("?")[0] for url in vendored] == [
+        "/static/vendor/uplot/uPlot.iife.min.js",
+        "/static/vendor/uplot/uPlot.min.css",
+    ]
+    # uPlot's stylesheet comes before the app's, whose theme rules win.
+    assert stats.links.index(vendored[1]) < next(
+        index for index, url in enumerate(stats.links) if "/css/app.css" in url
+    )
+    dashboard = Scripts()
+    dashboard.feed((await client.get("/")).text)
+    assert not [url for url in [*dashboard.sources, *dashboard.links] if url and "/vendor/" in url]

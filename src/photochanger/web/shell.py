@@ -23,7 +23,10 @@ class Page:
     admin: bool = True
     """Needs a logged-in admin; the public gallery and the guest page do not."""
     vendor: tuple[str, ...] = ()
-    """Vendored files under `static/vendor/`, loaded only by this page."""
+    """Vendored scripts under `static/vendor/`, loaded only by this page."""
+    vendor_css: tuple[str, ...] = ()
+    """Vendored stylesheets under `static/vendor/`, loaded only by this page,
+    before app.css so that the app's rules (the dark theme) win."""
 
 
 @cache
@@ -46,6 +49,10 @@ def render(page: Page, language: str, *, state: str | None = None) -> str:
         f'<script src="{escape(_asset("vendor/" + name))}" defer></script>\n'
         for name in page.vendor
     )
+    vendor_css = "".join(
+        f'<link rel="stylesheet" href="{escape(_asset("vendor/" + name))}">\n'
+        for name in page.vendor_css
+    )
     data_state = f' data-state="{escape(state)}"' if state else ""
     return f"""<!doctype html>
 <html lang="{escape(language)}" data-page="{escape(page.name)}"{data_state}>
@@ -55,7 +62,7 @@ def render(page: Page, language: str, *, state: str | None = None) -> str:
 <meta name="color-scheme" content="light dark">
 <title>{escape(title)}</title>
 <link rel="icon" href="{escape(_asset("img/icon.svg"))}" type="image/svg+xml">
-<link rel="stylesheet" href="{escape(_asset("css/app.css"))}">
+{vendor_css}<link rel="stylesheet" href="{escape(_asset("css/app.css"))}">
 {vendor}<script type="module" src="{escape(_asset(f"js/pages/{page.name}.js"))}"></script>
 </head>
 <body>
