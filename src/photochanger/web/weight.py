@@ -38,7 +38,7 @@ def module_graph(entry: Path) -> list[Path]:
 def page_weight(page: Page) -> PageWeight:
     modules = module_graph(STATIC_DIR / "js" / "pages" / f"{page.name}.js")
     files = [*modules, STATIC_DIR / "css" / "app.css"]
-    vendor = [STATIC_DIR / "vendor" / name for name in page.vendor]
+    vendor = [STATIC_DIR / "vendor" / name for name in (*page.vendor, *page.vendor_css)]
     return PageWeight(
         page=page.name,
         own_bytes=sum(path.stat().st_size for path in files),
