@@ -27,8 +27,18 @@ class Operation:
     name: str
     title: str
     settings_model: type[OperationSettings]
-    uses_templates: bool = False
-    """Whether the slot's template images are read and handed to the driver."""
+    template_roles: tuple[str, ...] = ()
+    """The roles of the slot's template images the operation reads, in the order
+    it sends them (values of `template_media.schemas.TEMPLATE_ROLES`, spelled
+    here as strings because providers sit below the features); the slot page
+    offers a drop zone for each."""
+    title_i18n: Mapping[str, str] = field(default_factory=dict)
+    """`title` in other languages: language code → title (`{"ru": "…"}`)."""
+
+    @property
+    def uses_templates(self) -> bool:
+        """Whether the slot's template images are read and handed to the driver."""
+        return bool(self.template_roles)
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,8 @@ class ProviderDriver(Protocol):
     """What slots name it by; its environment variables are derived from it
     (`PHOTOCHANGER_<NAME>_API_KEY`, `PHOTOCHANGER_<NAME>_BASE_URL`)."""
     title: str
+    title_i18n: Mapping[str, str]
+    """`title` in other languages: language code → title (`{"ru": "…"}`)."""
     operations: Mapping[str, Operation]
     takes_api_key: bool
     """Whether calls need a key: `PHOTOCHANGER_<NAME>_API_KEY`, or one saved on the

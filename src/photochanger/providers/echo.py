@@ -46,8 +46,11 @@ _ERRORS: dict[str, type[ProviderError]] = {
 class EchoDriver:
     name: str = "echo"
     title: str = "Echo (tests only)"
+    title_i18n: Mapping[str, str] = {"ru": "Эхо (только для тестов)"}
     operations: Mapping[str, Operation] = {
-        "echo": Operation("echo", "Return the input", EchoSettings)
+        "echo": Operation(
+            "echo", "Return the input", EchoSettings, title_i18n={"ru": "Вернуть фото без изменений"}
+        )
     }
     takes_api_key: bool = False
     default_base_url: str | None = None

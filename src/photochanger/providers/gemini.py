@@ -153,12 +153,15 @@ class GeminiDriver(HttpDriver):
 
     name: str = PROVIDER
     title: str = "Google Gemini"
+    title_i18n: Mapping[str, str] = {"ru": "Google Gemini"}
     operations: Mapping[str, Operation] = {
         "edit": Operation(
             "edit",
             "Edit the photo by prompt and template images",
             GeminiEditSettings,
-            uses_templates=True,
+            # Every template of the slot is sent after the photo, whatever its role.
+            template_roles=("template", "style", "face", "background"),
+            title_i18n={"ru": "Изменить фото по описанию и шаблонам"},
         )
     }
     takes_api_key: bool = True

@@ -146,12 +146,15 @@ class OpenAIDriver(HttpDriver):
 
     name: str = PROVIDER
     title: str = "OpenAI"
+    title_i18n: Mapping[str, str] = {"ru": "OpenAI"}
     operations: Mapping[str, Operation] = {
         "edit": Operation(
             "edit",
             "Edit the photo by prompt and template images",
             OpenAIEditSettings,
-            uses_templates=True,
+            # Every template of the slot is sent after the photo, whatever its role.
+            template_roles=("template", "style", "face", "background"),
+            title_i18n={"ru": "Изменить фото по описанию и шаблонам"},
         )
     }
     takes_api_key: bool = True
