@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import JsonDict
 
 from photochanger.config import Settings
 from photochanger.deadline import Deadline
@@ -18,6 +19,28 @@ class OperationSettings(BaseModel):
     typo in a slot's settings is a 422, not a silently ignored option."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def ru(
+    title: str,
+    description: str,
+    enum: Mapping[str, str] | None = None,
+    *,
+    labels: Mapping[str, str] | None = None,
+) -> JsonDict:
+    """A settings field's `json_schema_extra`: its Russian title, help and enum
+    labels (`x-i18n.ru`), and English enum labels (`x-enum-labels`) where the raw
+    values say too little. Each provider keeps its texts in its own module; the
+    admin form shows `x-i18n[lang]`, falling back to the English."""
+    texts: JsonDict = {"title": title, "description": description}
+    if enum:
+        enum_texts: JsonDict = dict(enum)
+        texts["enum"] = enum_texts
+    extra: JsonDict = {"x-i18n": {"ru": texts}}
+    if labels:
+        english: JsonDict = dict(labels)
+        extra["x-enum-labels"] = english
+    return extra
 
 
 @dataclass(frozen=True)
