@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict
-from pydantic.json_schema import JsonDict
+from pydantic.config import JsonDict
 
 from photochanger.config import Settings
 from photochanger.deadline import Deadline
