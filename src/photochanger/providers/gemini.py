@@ -22,11 +22,11 @@ from photochanger.providers.base import (
     JobContext,
     Operation,
     OperationSettings,
-    ru,
     ProviderError,
     ProviderPermanentError,
     ProviderResult,
     ProviderTransientError,
+    ru,
 )
 from photochanger.providers.http import (
     CallRecord,

@@ -22,10 +22,10 @@ from photochanger.providers.base import (
     JobContext,
     Operation,
     OperationSettings,
-    ru,
     ProviderError,
     ProviderPermanentError,
     ProviderResult,
+    ru,
 )
 from photochanger.providers.http import (
     CallRecord,
