@@ -31,3 +31,26 @@ async def test_lists_the_cloud_providers_edit_forms(admin_client: httpx.AsyncCli
     openai = providers["openai"]["operations"][0]["settings_schema"]
     assert openai["properties"]["model"]["default"] == "gpt-image-1.5"
     assert "input_fidelity" in openai["properties"]
+
+
+async def test_shows_template_roles_and_russian_titles(admin_client: httpx.AsyncClient) -> None:
+    response = await admin_client.get("/api/providers")
+    providers = {p["name"]: p for p in response.json()["providers"]}
+    local = providers["local"]
+    assert local["title_i18n"] == {"ru": "Встроенный (офлайн)"}
+    operations = {op["name"]: op for op in local["operations"]}
+    assert operations["background_replace"]["template_roles"] == ["background"]
+    assert operations["enhance"]["template_roles"] == []
+    assert operations["enhance"]["title_i18n"]["ru"] == "Автоуровни и лёгкая резкость"
+    assert providers["openai"]["operations"][0]["template_roles"] == [
+        "template",
+        "style",
+        "face",
+        "background",
+    ]
+    turbotext = {op["name"]: op for op in providers["turbotext"]["operations"]}
+    assert turbotext["mix_images"]["template_roles"] == ["style"]
+    assert turbotext["deepfake_photo"]["template_roles"] == ["body"]
+    assert turbotext["generate_image2image"]["template_roles"] == []
+    style = operations["stylize"]["settings_schema"]["properties"]["style"]
+    assert style["x-i18n"]["ru"]["enum"]["cartoon"] == "Мультфильм"

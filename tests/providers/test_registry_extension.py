@@ -45,6 +45,7 @@ class TintDriver(HttpDriver):
 
     name: str = "tint"
     title: str = "Tint (a test's own provider)"
+    title_i18n: Mapping[str, str] = {"ru": "Тонировка (провайдер теста)"}
     operations: Mapping[str, Operation] = {
         "tint": Operation("tint", "Tint the photo", TintSettings)
     }

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.config import JsonDict
 
 from photochanger.config import Settings
 from photochanger.deadline import Deadline
@@ -20,6 +21,28 @@ class OperationSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def ru(
+    title: str,
+    description: str,
+    enum: Mapping[str, str] | None = None,
+    *,
+    labels: Mapping[str, str] | None = None,
+) -> JsonDict:
+    """A settings field's `json_schema_extra`: its Russian title, help and enum
+    labels (`x-i18n.ru`), and English enum labels (`x-enum-labels`) where the raw
+    values say too little. Each provider keeps its texts in its own module; the
+    admin form shows `x-i18n[lang]`, falling back to the English."""
+    texts: JsonDict = {"title": title, "description": description}
+    if enum:
+        enum_texts: JsonDict = dict(enum)
+        texts["enum"] = enum_texts
+    extra: JsonDict = {"x-i18n": {"ru": texts}}
+    if labels:
+        english: JsonDict = dict(labels)
+        extra["x-enum-labels"] = english
+    return extra
+
+
 @dataclass(frozen=True)
 class Operation:
     """One thing a driver can do, with the model that validates its settings."""
@@ -27,8 +50,18 @@ class Operation:
     name: str
     title: str
     settings_model: type[OperationSettings]
-    uses_templates: bool = False
-    """Whether the slot's template images are read and handed to the driver."""
+    template_roles: tuple[str, ...] = ()
+    """The roles of the slot's template images the operation reads, in the order
+    it sends them (values of `template_media.schemas.TEMPLATE_ROLES`, spelled
+    here as strings because providers sit below the features); the slot page
+    offers a drop zone for each."""
+    title_i18n: Mapping[str, str] = field(default_factory=dict)
+    """`title` in other languages: language code → title (`{"ru": "…"}`)."""
+
+    @property
+    def uses_templates(self) -> bool:
+        """Whether the slot's template images are read and handed to the driver."""
+        return bool(self.template_roles)
 
 
 @dataclass(frozen=True)
@@ -148,6 +181,8 @@ class ProviderDriver(Protocol):
     """What slots name it by; its environment variables are derived from it
     (`PHOTOCHANGER_<NAME>_API_KEY`, `PHOTOCHANGER_<NAME>_BASE_URL`)."""
     title: str
+    title_i18n: Mapping[str, str]
+    """`title` in other languages: language code → title (`{"ru": "…"}`)."""
     operations: Mapping[str, Operation]
     takes_api_key: bool
     """Whether calls need a key: `PHOTOCHANGER_<NAME>_API_KEY`, or one saved on the

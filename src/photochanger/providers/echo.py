@@ -21,18 +21,50 @@ from photochanger.providers.base import (
     ProviderPermanentError,
     ProviderResult,
     ProviderTransientError,
+    ru,
 )
 
 
 class EchoSettings(OperationSettings):
-    delay_seconds: float = Field(default=0.0, ge=0.0, le=600.0)
+    """Settings of the `echo` operation."""
+
+    delay_seconds: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=600.0,
+        title="Delay",
+        description="Seconds to wait before answering.",
+        json_schema_extra=ru("Задержка", "Сколько секунд подождать перед ответом."),
+    )
     fail_with: str | None = Field(
-        default=None, max_length=200, description="Fail with this message after the delay."
+        default=None,
+        max_length=200,
+        title="Fail with",
+        description="Fail with this message after the delay.",
+        json_schema_extra=ru("Ошибка", "Завершиться ошибкой с этим текстом после задержки."),
     )
     fail_kind: Literal["permanent", "transient", "not_configured", "crash"] = Field(
         default="permanent",
+        title="Kind of failure",
         description="How `fail_with` fails: a typed provider error, or `crash`, an "
         "unexpected exception (a driver bug).",
+        json_schema_extra=ru(
+            "Вид ошибки",
+            "Как завершается `fail_with`: типизированной ошибкой провайдера или `crash` — "
+            "непредвиденным исключением (ошибка драйвера).",
+            {
+                "permanent": "Постоянная",
+                "transient": "Временная",
+                "not_configured": "Не настроен",
+                "crash": "Сбой драйвера",
+            },
+            labels={
+                "permanent": "Permanent",
+                "transient": "Transient",
+                "not_configured": "Not configured",
+                "crash": "Driver crash",
+            },
+        ),
     )
 
 
@@ -46,8 +78,14 @@ _ERRORS: dict[str, type[ProviderError]] = {
 class EchoDriver:
     name: str = "echo"
     title: str = "Echo (tests only)"
+    title_i18n: Mapping[str, str] = {"ru": "Эхо (только для тестов)"}
     operations: Mapping[str, Operation] = {
-        "echo": Operation("echo", "Return the input", EchoSettings)
+        "echo": Operation(
+            "echo",
+            "Return the input",
+            EchoSettings,
+            title_i18n={"ru": "Вернуть фото без изменений"},
+        )
     }
     takes_api_key: bool = False
     default_base_url: str | None = None

@@ -15,12 +15,21 @@ router = APIRouter(tags=["providers"])
 class OperationInfo(BaseModel):
     name: str
     title: str
+    title_i18n: dict[str, str]
+    """`title` in other languages, by language code (`{"ru": "…"}`)."""
     settings_schema: dict[str, Any]
+    """Each property carries `title` and `description` in English and
+    `x-i18n: {lang: {title, description, enum: {value: label}}}` for the others;
+    `x-enum-labels: {value: label}` where an English enum value needs a label."""
+    template_roles: list[str]
+    """The roles of the slot's template images the operation reads, in the order
+    it sends them; empty when it reads none."""
 
 
 class ProviderInfo(BaseModel):
     name: str
     title: str
+    title_i18n: dict[str, str]
     operations: list[OperationInfo]
 
 
@@ -37,11 +46,14 @@ async def list_providers(registry: RegistryDep, _admin: AdminUser) -> ProviderLi
             ProviderInfo(
                 name=driver.name,
                 title=driver.title,
+                title_i18n=dict(driver.title_i18n),
                 operations=[
                     OperationInfo(
                         name=op.name,
                         title=op.title,
+                        title_i18n=dict(op.title_i18n),
                         settings_schema=op.settings_model.model_json_schema(),
+                        template_roles=list(op.template_roles),
                     )
                     for op in driver.operations.values()
                 ],

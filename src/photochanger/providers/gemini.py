@@ -26,6 +26,7 @@ from photochanger.providers.base import (
     ProviderPermanentError,
     ProviderResult,
     ProviderTransientError,
+    ru,
 )
 from photochanger.providers.http import (
     CallRecord,
@@ -51,6 +52,17 @@ AspectRatio = Literal[
 ]  # fmt: skip
 ImageSize = Literal["512", "1K", "2K", "4K"]
 Modality = Literal["TEXT", "IMAGE"]
+_MODALITY_LABELS = {"TEXT": "Text", "IMAGE": "Image"}
+LabelledModality = Annotated[
+    Modality,
+    # On the items: the form's checkboxes label each value from the item schema.
+    Field(
+        json_schema_extra={
+            "x-i18n": {"ru": {"enum": {"TEXT": "Текст", "IMAGE": "Изображение"}}},
+            "x-enum-labels": _MODALITY_LABELS,
+        }
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,11 @@ class GeminiEditSettings(OperationSettings):
         title="Model",
         description="gemini-3.1-flash-image (Nano Banana 2: fast, cheaper) or "
         "gemini-3-pro-image (Nano Banana Pro: best quality, slower).",
+        json_schema_extra=ru(
+            "Модель",
+            "gemini-3.1-flash-image (Nano Banana 2: быстрая, дешевле) или "
+            "gemini-3-pro-image (Nano Banana Pro: лучшее качество, медленнее).",
+        ),
     )
     prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = Field(
         max_length=10_000,
@@ -101,24 +118,44 @@ class GeminiEditSettings(OperationSettings):
         description="What to do with the photo. The photo comes first, then the template "
         "images in their order, then this text: refer to them as 'the first image', "
         "'the second image', ….",
+        json_schema_extra=ru(
+            "Запрос",
+            "Что сделать с фото. Сначала идёт фото, затем изображения шаблонов по порядку, "
+            "затем этот текст: называйте их «первое изображение», «второе изображение», ….",
+        ),
     )
-    response_modalities: list[Modality] = Field(
+    response_modalities: list[LabelledModality] = Field(
         default_factory=_image_only,
         title="Response modalities",
         description='["IMAGE"] (only an image) or ["TEXT", "IMAGE"] (the model may also '
         "explain itself; the text is recorded when no image comes back).",
+        json_schema_extra=ru(
+            "Что возвращает модель",
+            "Только изображение (IMAGE) или текст и изображение (TEXT, IMAGE): модель может "
+            "ещё и пояснить ответ; текст записывается, если изображение не пришло.",
+        ),
     )
     aspect_ratio: AspectRatio | None = Field(
         default=None,
         title="Aspect ratio",
         description="Shape of the result; empty follows the photo. 1:4, 4:1, 1:8 and 8:1 "
         "only with gemini-3.1-flash-image.",
+        json_schema_extra=ru(
+            "Соотношение сторон",
+            "Форма результата; пусто — как у фото. 1:4, 4:1, 1:8 и 8:1 — только с "
+            "gemini-3.1-flash-image.",
+        ),
     )
     image_size: ImageSize | None = Field(
         default=None,
         title="Image size",
         description="Resolution of the result (longest side about 512 px, 1K, 2K or 4K); "
         "empty is 1K. 512 only with gemini-3.1-flash-image.",
+        json_schema_extra=ru(
+            "Размер изображения",
+            "Разрешение результата (длинная сторона около 512 px, 1K, 2K или 4K); "
+            "пусто — 1K. 512 — только с gemini-3.1-flash-image.",
+        ),
     )
 
     @field_validator("model", mode="before")
@@ -153,12 +190,15 @@ class GeminiDriver(HttpDriver):
 
     name: str = PROVIDER
     title: str = "Google Gemini"
+    title_i18n: Mapping[str, str] = {"ru": "Google Gemini"}
     operations: Mapping[str, Operation] = {
         "edit": Operation(
             "edit",
             "Edit the photo by prompt and template images",
             GeminiEditSettings,
-            uses_templates=True,
+            # Every template of the slot is sent after the photo, whatever its role.
+            template_roles=("template", "style", "face", "background"),
+            title_i18n={"ru": "Изменить фото по описанию и шаблонам"},
         )
     }
     takes_api_key: bool = True

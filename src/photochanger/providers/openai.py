@@ -25,6 +25,7 @@ from photochanger.providers.base import (
     ProviderError,
     ProviderPermanentError,
     ProviderResult,
+    ru,
 )
 from photochanger.providers.http import (
     CallRecord,
@@ -72,21 +73,49 @@ class OpenAIEditSettings(OperationSettings):
         default="gpt-image-1.5",
         title="Model",
         description="gpt-image-1.5 (default), gpt-image-1-mini (cheapest) or gpt-image-2.",
+        json_schema_extra=ru(
+            "Модель",
+            "gpt-image-1.5 (по умолчанию), gpt-image-1-mini (самая дешёвая) или gpt-image-2.",
+        ),
     )
     prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = Field(
         max_length=32_000,
         title="Prompt",
         description="What to do with the photo (up to 32,000 characters). The photo is the "
         "first image, the template images follow in their order.",
+        json_schema_extra=ru(
+            "Запрос",
+            "Что сделать с фото (до 32 000 символов). Фото — первое изображение, "
+            "изображения шаблонов идут за ним по порядку.",
+        ),
     )
     size: Literal["1024x1024", "1536x1024", "1024x1536", "auto"] | None = Field(
-        default=None, title="Size", description="Size of the result; empty is auto."
+        default=None,
+        title="Size",
+        description="Size of the result; empty is auto.",
+        json_schema_extra=ru(
+            "Размер",
+            "Размер результата; пусто — автоматически.",
+            {"auto": "Автоматически"},
+            labels={"auto": "Automatic"},
+        ),
     )
     quality: Literal["low", "medium", "high", "auto"] | None = Field(
-        default=None, title="Quality", description="Higher is slower and costs more; empty is auto."
+        default=None,
+        title="Quality",
+        description="Higher is slower and costs more; empty is auto.",
+        json_schema_extra=ru(
+            "Качество",
+            "Чем выше, тем медленнее и дороже; пусто — автоматически.",
+            {"low": "Низкое", "medium": "Среднее", "high": "Высокое", "auto": "Автоматически"},
+            labels={"low": "Low", "medium": "Medium", "high": "High", "auto": "Automatic"},
+        ),
     )
     output_format: Literal["png", "jpeg", "webp"] | None = Field(
-        default=None, title="Output format", description="Format of the result; empty is png."
+        default=None,
+        title="Output format",
+        description="Format of the result; empty is png.",
+        json_schema_extra=ru("Формат результата", "Формат файла результата; пусто — png."),
     )
     output_compression: int | None = Field(
         default=None,
@@ -94,17 +123,34 @@ class OpenAIEditSettings(OperationSettings):
         le=100,
         title="Output compression",
         description="Compression level 0–100 %, only with jpeg or webp output.",
+        json_schema_extra=ru(
+            "Сжатие результата",
+            "Степень сжатия 0–100 %, только для формата jpeg или webp.",
+        ),
     )
     background: Literal["transparent", "opaque", "auto"] | None = Field(
         default=None,
         title="Background",
         description="transparent needs png or webp output; empty is auto.",
+        json_schema_extra=ru(
+            "Фон",
+            "Для прозрачного фона нужен формат png или webp; пусто — автоматически.",
+            {"transparent": "Прозрачный", "opaque": "Непрозрачный", "auto": "Автоматически"},
+            labels={"transparent": "Transparent", "opaque": "Opaque", "auto": "Automatic"},
+        ),
     )
     input_fidelity: Literal["high", "low"] | None = Field(
         default=None,
         title="Input fidelity",
         description="How closely the result keeps the faces and details of the photo. "
         "gpt-image-1.5: high or low; gpt-image-1-mini: low only; gpt-image-2: leave empty.",
+        json_schema_extra=ru(
+            "Точность к исходнику",
+            "Насколько точно результат сохраняет лица и детали фото. gpt-image-1.5: "
+            "высокая или низкая; gpt-image-1-mini: только низкая; gpt-image-2: оставьте пустым.",
+            {"high": "Высокая", "low": "Низкая"},
+            labels={"high": "High", "low": "Low"},
+        ),
     )
 
     @field_validator("model", mode="before")
@@ -146,12 +192,15 @@ class OpenAIDriver(HttpDriver):
 
     name: str = PROVIDER
     title: str = "OpenAI"
+    title_i18n: Mapping[str, str] = {"ru": "OpenAI"}
     operations: Mapping[str, Operation] = {
         "edit": Operation(
             "edit",
             "Edit the photo by prompt and template images",
             OpenAIEditSettings,
-            uses_templates=True,
+            # Every template of the slot is sent after the photo, whatever its role.
+            template_roles=("template", "style", "face", "background"),
+            title_i18n={"ru": "Изменить фото по описанию и шаблонам"},
         )
     }
     takes_api_key: bool = True

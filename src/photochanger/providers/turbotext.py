@@ -111,23 +111,29 @@ class TurbotextDriver:
 
     name: str = PROVIDER
     title: str = "Turbotext"
+    title_i18n: Mapping[str, str] = {"ru": "Turbotext"}
     operations: Mapping[str, Operation] = {
         "generate_image2image": Operation(
             "generate_image2image",
             "Redraw the photo from a prompt",
             GenerateImage2ImageSettings,
+            title_i18n={"ru": "Перерисовать фото по описанию"},
         ),
         "mix_images": Operation(
             "mix_images",
             f"Style transfer from the template with role `{STYLE_TEMPLATE_ROLE}`",
             MixImagesSettings,
-            uses_templates=True,
+            template_roles=(STYLE_TEMPLATE_ROLE,),
+            title_i18n={"ru": f"Перенос стиля с шаблона с ролью «{STYLE_TEMPLATE_ROLE}»"},
         ),
         "deepfake_photo": Operation(
             "deepfake_photo",
             f"Face swap: the guest's face into the template with role `{DEEPFAKE_TEMPLATE_ROLE}`",
             DeepfakePhotoSettings,
-            uses_templates=True,
+            template_roles=(DEEPFAKE_TEMPLATE_ROLE,),
+            title_i18n={
+                "ru": f"Замена лица: лицо гостя в шаблон с ролью «{DEEPFAKE_TEMPLATE_ROLE}»"
+            },
         ),
     }
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from photochanger.providers.base import JobContext, OperationSettings, ProviderPermanentError
+from photochanger.providers.base import JobContext, OperationSettings, ProviderPermanentError, ru
 
 STYLE_TEMPLATE_ROLE = "style"
 """`mix_images`: the slot's template whose style the guest's photo takes on."""
@@ -18,58 +18,104 @@ scene) that keeps everything but its face, which becomes the guest's."""
 
 
 class GenerateImage2ImageSettings(OperationSettings):
+    """Settings of the Turbotext `generate_image2image` operation."""
+
     prompt: str = Field(
         min_length=1,
         max_length=2000,
+        title="Prompt",
         description="What to make of the photo (sent as Turbotext's `content`).",
+        json_schema_extra=ru(
+            "Запрос", "Во что превратить фото (передаётся в Turbotext как `content`)."
+        ),
     )
     strength: int = Field(
         default=40,
         ge=0,
         le=80,
+        title="Strength",
         description="How far the result may move away from the photo: 0 keeps it, "
         "80 changes the most.",
+        json_schema_extra=ru(
+            "Сила изменений",
+            "Насколько результат может отойти от фото: 0 — почти без изменений, "
+            "80 — сильнее всего.",
+        ),
     )
     seed: int | None = Field(
         default=None,
         ge=1,
         le=10**10,
+        title="Seed",
         description="A fixed seed gives repeatable results; empty for a random one.",
+        json_schema_extra=ru(
+            "Зерно (seed)",
+            "Одно и то же зерно даёт повторяемый результат; пусто — случайное.",
+        ),
     )
     scale: float = Field(
         default=7.5,
         ge=0.1,
         le=20.0,
+        title="Guidance scale",
         description="How closely the picture follows the prompt (guidance scale).",
+        json_schema_extra=ru(
+            "Следование запросу",
+            "Насколько точно картинка следует запросу (guidance scale).",
+        ),
     )
     negative_prompt: str | None = Field(
         default=None,
         max_length=1000,
+        title="Negative prompt",
         description="What to keep out of the picture (at most about 80 words); "
         "empty for Turbotext's default.",
+        json_schema_extra=ru(
+            "Негативный запрос",
+            "Чего не должно быть на картинке (не больше примерно 80 слов); "
+            "пусто — значение Turbotext по умолчанию.",
+        ),
     )
     original_language: str = Field(
         default="ru",
         pattern=r"^[a-z]{2}$",
+        title="Prompt language",
         description="Language of the prompt, a two-letter code (`ru`, `en`).",
+        json_schema_extra=ru("Язык запроса", "Язык запроса, двухбуквенный код (`ru`, `en`)."),
     )
 
 
 class MixImagesSettings(OperationSettings):
+    """Settings of the Turbotext `mix_images` operation."""
+
     prompt: str = Field(
         default="",
         max_length=2000,
+        title="Prompt",
         description="Optional words that strengthen the effect (Turbotext's `content`). "
         f"The style comes from the slot's template with role `{STYLE_TEMPLATE_ROLE}`.",
+        json_schema_extra=ru(
+            "Запрос",
+            "Необязательные слова, усиливающие эффект (`content` в Turbotext). Стиль берётся "
+            f"из шаблона слота с ролью «{STYLE_TEMPLATE_ROLE}».",
+        ),
     )
 
 
 class DeepfakePhotoSettings(OperationSettings):
+    """Settings of the Turbotext `deepfake_photo` operation."""
+
     face_restore: bool = Field(
         default=False,
+        title="Restore the face",
         description="Let Turbotext restore the face after the swap (sharper, "
         f"slower). The guest's face goes into the slot's template with role "
         f"`{DEEPFAKE_TEMPLATE_ROLE}`.",
+        json_schema_extra=ru(
+            "Восстановить лицо",
+            "Turbotext восстановит лицо после замены (чётче, но дольше). Лицо гостя "
+            f"переносится в шаблон слота с ролью «{DEEPFAKE_TEMPLATE_ROLE}».",
+        ),
     )
 
 

@@ -48,17 +48,27 @@ class LocalDriver:
 
     name: str = "local"
     title: str = "Built-in (offline)"
+    title_i18n: Mapping[str, str] = {"ru": "Встроенный (офлайн)"}
     operations: Mapping[str, Operation] = {
         "background_replace": Operation(
             "background_replace",
             "Keep the people, replace the background",
             BackgroundReplaceSettings,
-            uses_templates=True,
+            template_roles=(BACKGROUND_ROLE,),
+            title_i18n={"ru": "Оставить людей, заменить фон"},
         ),
         "stylize": Operation(
-            "stylize", "Artistic filter (cartoon, pencil, colour grade)", StylizeSettings
+            "stylize",
+            "Artistic filter (cartoon, pencil, colour grade)",
+            StylizeSettings,
+            title_i18n={"ru": "Художественный фильтр (мультфильм, карандаш, цветокоррекция)"},
         ),
-        "enhance": Operation("enhance", "Auto levels and light sharpening", EnhanceSettings),
+        "enhance": Operation(
+            "enhance",
+            "Auto levels and light sharpening",
+            EnhanceSettings,
+            title_i18n={"ru": "Автоуровни и лёгкая резкость"},
+        ),
     }
 
     takes_api_key: bool = False
