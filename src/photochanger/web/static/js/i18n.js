@@ -77,3 +77,9 @@ export function formatBytes(bytes) {
   }
   return `${formatNumber(value, unit ? 1 : 0)} ${units[unit]}`;
 }
+
+/** A provider's or operation's title in the page's language (`title_i18n` of
+ * GET /api/providers), else its English title. */
+export function titleOf(item) {
+  return item?.title_i18n?.[lang] || item?.title || "";
+}

@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { copyText, fill, h } from "../dom.js";
-import { formatAgo, formatDateTime, t } from "../i18n.js";
+import { formatAgo, formatDateTime, t, titleOf } from "../i18n.js";
 import { every, notify, pageHeading, startPage } from "../layout.js";
 
 const REFRESH_SECONDS = 5;
@@ -36,7 +36,7 @@ function providersMissingKeys(settings) {
 function providerTitle(providers, name, operation) {
   const provider = providers.find((item) => item.name === name);
   const op = provider?.operations?.find((item) => item.name === operation);
-  return `${provider?.title || name} · ${op?.title || operation}`;
+  return `${titleOf(provider) || name} · ${titleOf(op) || operation}`;
 }
 
 function slotCard(slot, providers, missingKeys) {

@@ -5,7 +5,7 @@
 
 import { api, ApiError, errorText } from "../api.js";
 import { copyText, fill, h, uid } from "../dom.js";
-import { formatDateTime, t } from "../i18n.js";
+import { formatDateTime, t, titleOf } from "../i18n.js";
 import { notify, pageHeading, startPage } from "../layout.js";
 
 const NUMBERS = [
@@ -199,7 +199,7 @@ function keysCard(view, titles, redraw) {
 
 startPage(async (main) => {
   const [view, providers] = await Promise.all([api("/api/settings"), api("/api/providers")]);
-  const titles = Object.fromEntries(providers.providers.map((item) => [item.name, item.title]));
+  const titles = Object.fromEntries(providers.providers.map((item) => [item.name, titleOf(item)]));
   const body = h("div", { class: "grid-2 settings" });
   main.append(pageHeading(t("settings.heading")), body);
   const redraw = (next) => fill(body,

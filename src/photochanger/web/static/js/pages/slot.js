@@ -5,7 +5,7 @@
 
 import { api, ApiError, errorText } from "../api.js";
 import { copyText, fill, h, uid } from "../dom.js";
-import { t } from "../i18n.js";
+import { t, titleOf } from "../i18n.js";
 import { notify, pageHeading, startPage } from "../layout.js";
 import { schemaForm } from "../schema-form.js";
 import { historyList, recentResults } from "../slot/history.js";
@@ -38,7 +38,7 @@ function select(name, options, value) {
 function providerBlock({ providers, provider, operation, settings, prefix, onChange, onOperation }) {
   const cache = new Map([[`${provider}/${operation}`, settings || {}]]);
   const providerSelect = select(`${prefix}provider`,
-    providers.map((item) => [item.name, item.title]), provider);
+    providers.map((item) => [item.name, titleOf(item)]), provider);
   const operationSelect = h("select", { name: `${prefix}operation` });
   const formBox = h("div");
   let form = null;
@@ -48,7 +48,7 @@ function providerBlock({ providers, provider, operation, settings, prefix, onCha
   const op = () => ops().find((item) => item.name === operationSelect.value);
 
   function fillOperations(wanted) {
-    fill(operationSelect, ops().map((item) => h("option", { value: item.name, text: item.title })));
+    fill(operationSelect, ops().map((item) => h("option", { value: item.name, text: titleOf(item) })));
     operationSelect.value = ops().some((item) => item.name === wanted) ? wanted : ops()[0]?.name || "";
   }
 
