@@ -78,14 +78,14 @@ async def test_a_422_is_shown_on_the_field_it_names_and_nothing_typed_is_lost(
     # response modalities, which only the server knows.
     await choose(page, "gemini", "edit")
     await settings.get_by_label("Prompt").fill("Put them on a beach at sunset")
-    await settings.get_by_label("TEXT").check()
+    await settings.get_by_label("Text", exact=True).check()
     await page.get_by_role("button", name="Save").click()
     field = settings.locator("[data-field='response_modalities']")
     await expect(field.locator(".field-error")).to_contain_text('must be ["IMAGE"]')
-    await expect(field.get_by_label("TEXT")).to_have_attribute("aria-invalid", "true")
+    await expect(field.get_by_label("Text", exact=True)).to_have_attribute("aria-invalid", "true")
     await expect(settings.get_by_label("Prompt")).to_have_value("Put them on a beach at sunset")
     await screenshot(page, "slot-422-field")
-    await settings.get_by_label("IMAGE", exact=True).check()
+    await settings.get_by_label("Image", exact=True).check()
     await page.get_by_role("button", name="Save").click()
     await expect(page.get_by_text(re.compile(r"Saved \(version \d+\)"))).to_be_visible()
 
@@ -151,3 +151,34 @@ async def test_leaving_with_unsaved_changes_asks_first(admin_page: Page) -> None
     await page.get_by_role("link", name="Statistics").click()
     await expect(page).to_have_url(re.compile("/slots/slot-015$"))
     assert dialogs == ["beforeunload"]
+
+
+async def test_a_template_image_is_uploaded_previewed_saved_and_removed(
+    admin_page: Page, admin_api: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    page = admin_page
+    await open_slot(page, "/slots/slot-014")
+    await choose(page, "local", "background_replace")
+    zone = page.locator(".zone[data-role='background']")
+    await expect(zone).to_be_visible()
+    # Gemini reads several roles; the local background replace only this one.
+    await expect(page.locator(".zone")).to_have_count(1)
+    backdrop = tmp_path / "beach.png"
+    backdrop.write_bytes(make_image("PNG", size=(640, 400), seed=7))
+    await zone.locator("input[type=file]").set_input_files(str(backdrop))
+    preview = zone.locator("img.zone-image")
+    await expect(preview).to_be_visible()
+    assert await preview.evaluate("img => img.complete && img.naturalWidth > 0")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_text(re.compile(r"Saved \(version \d+\)"))).to_be_visible()
+    stored = (await admin_api.get("/api/slots/slot-014")).json()
+    assert [item["role"] for item in stored["template_media"]] == ["background"]
+    await screenshot(page, "slot-template")
+    await page.reload()
+    zone = page.locator(".zone[data-role='background']")
+    await expect(zone.locator("img.zone-image")).to_be_visible()
+    await zone.get_by_role("button", name="Remove the image Background").click()
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_text(re.compile(r"Saved \(version \d+\)"))).to_be_visible()
+    stored = (await admin_api.get("/api/slots/slot-014")).json()
+    assert stored["template_media"] == []
