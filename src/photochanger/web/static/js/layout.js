@@ -2,7 +2,7 @@
 // logout), a place for notices, and one way to start a page.
 
 import { api, errorText } from "./api.js";
-import { fill, h } from "./dom.js";
+import { copyText, fill, h } from "./dom.js";
 import { lang, LANGUAGES, loadCatalog, setLanguage, t } from "./i18n.js";
 
 const NAV = [
@@ -91,6 +91,20 @@ export function notify(text, kind = "info") {
   box.append(item);
   if (kind !== "error") setTimeout(() => item.remove(), 6000);
   return item;
+}
+
+/** A "Copy" button for `text`, named `label` for screen readers; says whether it worked. */
+export function copyButton(text, label) {
+  return h("button", {
+    type: "button",
+    class: "chip",
+    text: t("common.copy"),
+    "aria-label": label,
+    onclick: async () => {
+      if (await copyText(text)) notify(t("common.copied"), "ok");
+      else notify(t("common.copy_failed"), "error");
+    },
+  });
 }
 
 export function notifyError(error) {

@@ -2,28 +2,15 @@
 // photos arriving during an event (it refreshes itself every few seconds).
 
 import { api } from "../api.js";
-import { copyText, fill, h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { formatAgo, formatDateTime, t, titleOf } from "../i18n.js";
-import { every, notify, pageHeading, startPage } from "../layout.js";
+import { copyButton, every, pageHeading, startPage } from "../layout.js";
 
 const REFRESH_SECONDS = 5;
 
 export const STATUS_KEYS = {
   done: "status.done", failed: "status.failed", timeout: "status.timeout", pending: "status.pending",
 };
-
-function copyButton(text, label) {
-  return h("button", {
-    type: "button",
-    class: "chip",
-    text: t("common.copy"),
-    "aria-label": label,
-    onclick: async () => {
-      notify((await copyText(text)) ? t("common.copied") : t("common.copy_failed"),
-        "ok");
-    },
-  });
-}
 
 function providersMissingKeys(settings) {
   const missing = new Set();

@@ -3,9 +3,9 @@
 // ZIP). It refreshes itself, so photos arriving and another admin's share show.
 
 import { api } from "../api.js";
-import { copyText, fill, h } from "../dom.js";
+import { fill, h } from "../dom.js";
 import { formatDateTime, formatTime, t } from "../i18n.js";
-import { every, notify, notifyError, pageHeading, startPage } from "../layout.js";
+import { copyButton, every, notify, notifyError, pageHeading, startPage } from "../layout.js";
 import { openLightbox } from "../lightbox.js";
 import {
   formatCountdown, photoIds, photoSections, secondsUntil, syncClock,
@@ -113,12 +113,7 @@ startPage(async (main) => {
         h("p", { class: "label", text: t("gallery.public_link") }),
         h("div", { class: "copy-row" },
           h("code", { class: "url", text: data.page_url }),
-          h("button", {
-            type: "button", class: "chip", text: t("common.copy"),
-            "aria-label": t("gallery.copy_link"),
-            onclick: async () => notify(
-              (await copyText(data.page_url)) ? t("common.copied") : t("common.copy_failed"), "ok"),
-          }),
+          copyButton(data.page_url, t("gallery.copy_link")),
           h("a", { class: "chip button", href: "/pubgallery", target: "_blank", rel: "noopener",
             text: t("gallery.open_public") })),
         changed),

@@ -4,9 +4,9 @@
 // only "Remove" erases it).
 
 import { api, ApiError, errorText } from "../api.js";
-import { copyText, fill, h, uid } from "../dom.js";
+import { fill, h, uid } from "../dom.js";
 import { formatDateTime, t, titleOf } from "../i18n.js";
-import { notify, pageHeading, startPage } from "../layout.js";
+import { copyButton, notify, pageHeading, startPage } from "../layout.js";
 
 const NUMBERS = [
   { name: "sync_response_seconds", min: 10, max: 60, slider: true },
@@ -116,8 +116,7 @@ function passwordCard(view, redraw) {
     h("p", { class: "help", text: t("settings.password_help") }),
     h("div", { class: "copy-row" },
       h("code", { class: "secret", text: current }),
-      h("button", { type: "button", class: "chip", text: t("common.copy"), "aria-label": t("dashboard.copy_password"),
-        onclick: async () => notify((await copyText(current)) ? t("common.copied") : t("common.copy_failed"), "ok") })),
+      copyButton(current, t("dashboard.copy_password"))),
     h("p", { class: "muted small", text: stamp(view.ingest_password) }),
     h("div", { class: "field", dataset: { field: "ingest_password" } },
       h("label", { for: id, text: t("settings.password_new") }), input,

@@ -4,9 +4,9 @@
 // and the change history.
 
 import { api, ApiError, errorText } from "../api.js";
-import { copyText, fill, h, uid } from "../dom.js";
+import { fill, h, uid } from "../dom.js";
 import { t, titleOf } from "../i18n.js";
-import { notify, pageHeading, startPage } from "../layout.js";
+import { copyButton, notify, pageHeading, startPage } from "../layout.js";
 import { schemaForm } from "../schema-form.js";
 import { historyList, recentResults } from "../slot/history.js";
 import { templateZones } from "../slot/templates.js";
@@ -234,9 +234,7 @@ startPage(async (main) => {
   }
   saveButton.addEventListener("click", save);
 
-  const copy = h("button", { type: "button", class: "chip", text: t("common.copy"),
-    "aria-label": t("dashboard.copy_url", { name: slot.name }),
-    onclick: async () => notify((await copyText(slot.ingest_url)) ? t("common.copied") : t("common.copy_failed"), "ok") });
+  const copy = copyButton(slot.ingest_url, t("dashboard.copy_url", { name: slot.name }));
 
   const general = h("section", { class: "card", "aria-labelledby": "general-heading" },
     h("h2", { id: "general-heading", text: t("slot.general") }),
