@@ -5,6 +5,7 @@
 
 import { api, ApiError, errorText } from "../api.js";
 import { fill, h, uid } from "../dom.js";
+import { clearMarks, markField } from "../field-errors.js";
 import { formatDateTime, t, titleOf } from "../i18n.js";
 import { copyButton, notify, pageHeading, startPage } from "../layout.js";
 
@@ -26,33 +27,18 @@ function stamp(setting) {
   return t("settings.changed", { time: formatDateTime(setting.updated_at), who: setting.updated_by || "—" });
 }
 
-function fieldError(container, name, message) {
-  const box = container.querySelector(`[data-field="${CSS.escape(name)}"]`);
-  if (!box) return false;
-  const input = box.querySelector("input");
-  input?.setAttribute("aria-invalid", "true");
-  const error = box.querySelector(".field-error");
-  error.textContent = message;
-  error.hidden = false;
-  input?.focus();
-  return true;
-}
-
-function clearErrors(container) {
-  container.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
-  container.querySelectorAll(".field-error").forEach((node) => { node.hidden = true; });
-}
-
 /** PUT /api/settings with `change`; 422 fields shown in `container`. */
 async function send(change, container) {
-  clearErrors(container);
+  clearMarks(container);
   try {
     const view = await api("/api/settings", { method: "PUT", json: change });
     notify(t("settings.saved"), "ok");
     return view;
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) {
-      const rest = error.fields.filter((item) => !fieldError(container, item.field, item.message));
+      const marked = error.fields.map((item) => markField(container, item.field, item.message));
+      marked.find(Boolean)?.focus();
+      const rest = error.fields.filter((item, index) => !marked[index]);
       notify(rest.length ? `${errorText(error)} ${rest.map((i) => `${i.field}: ${i.message}`).join("; ")}`
         : errorText(error), "error");
     } else {

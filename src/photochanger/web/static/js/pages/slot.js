@@ -5,6 +5,7 @@
 
 import { api, ApiError, errorText } from "../api.js";
 import { fill, h, uid } from "../dom.js";
+import { clearMarks, markField } from "../field-errors.js";
 import { t, titleOf } from "../i18n.js";
 import { copyButton, notify, pageHeading, startPage } from "../layout.js";
 import { schemaForm } from "../schema-form.js";
@@ -161,8 +162,7 @@ startPage(async (main) => {
     formError.hidden = true;
     primary.form().clearErrors();
     fallback.form().clearErrors();
-    for (const input of general.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
-    for (const message of general.querySelectorAll(".field-error")) message.hidden = true;
+    clearMarks(main);
   }
 
   function showFieldErrors(errors) {
@@ -172,15 +172,8 @@ startPage(async (main) => {
     for (const problem of errors) {
       const path = problem.field || "";
       if (path.startsWith("settings") || path.startsWith("fallback.settings")) continue;
-      const box = main.querySelector(`[data-field="${CSS.escape(path)}"]`);
-      const input = box?.querySelector("input, select, textarea");
+      const input = markField(main, path, problem.message);
       if (input) {
-        input.setAttribute("aria-invalid", "true");
-        const message = box.querySelector(".field-error");
-        if (message) {
-          message.textContent = problem.message;
-          message.hidden = false;
-        }
         if (!placed) input.focus();
         placed += 1;
       } else {
