@@ -110,7 +110,9 @@ def create_app(
             auth=AuthService(database, await resolve_jwt_secret(database, config)),
             ingest=IngestService(database=database, store=store, registry=registry, config=config),
             slots=SlotService(database, registry, config),
-            settings=SettingsService(database, config, registry.with_api_keys),
+            settings=SettingsService(
+                database, config, registry.with_api_keys, registry.default_prices()
+            ),
             template_media=TemplateMediaService(database, store),
             jobs=JobService(database, config),
             media=MediaService(database, store, previews),

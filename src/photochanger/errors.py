@@ -93,6 +93,10 @@ class ServiceUnavailable(PhotoChangerError):
     failure_reason = "provider_unavailable"
 
 
+class BudgetSpent(ServiceUnavailable):
+    """The slot's daily budget is spent and it has no free step to run (SPEC §10)."""
+
+
 class ProviderTimedOut(PhotoChangerError):
     status_code = 504
     failure_reason = "provider_timeout"

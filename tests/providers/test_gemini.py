@@ -142,13 +142,18 @@ async def test_sends_photo_then_templates_then_prompt(
     assert result.mime == "image/png"
     assert result.data == make_image("PNG", (96, 64), seed=7)
     assert result.response_id.startswith("resp-")
-    assert result.usage == {
-        "model": "gemini-3.1-flash-image",
-        "promptTokenCount": 1306,
-        "candidatesTokenCount": 1120,
-        "thoughtsTokenCount": 250,
-        "totalTokenCount": 2676,
-    }
+    usage = result.usage
+    assert usage is not None
+    # Prompt tokens by their modality; thinking billed as text output; the
+    # answer's tokens, given without details, as image tokens.
+    assert (usage.model, usage.input_text_tokens, usage.input_image_tokens) == (
+        "gemini-3-pro-image",
+        16,
+        1290,
+    )
+    assert (usage.output_text_tokens, usage.output_image_tokens, usage.images) == (250, 1120, 0)
+    assert usage.reported["promptTokenCount"] == 1306
+    assert usage.reported["modelVersion"] == "gemini-3.1-flash-image"
 
 
 async def test_leaves_image_config_out_when_unset(

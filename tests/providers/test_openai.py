@@ -146,13 +146,16 @@ async def test_sends_multipart_with_photo_then_templates(
     assert result.mime == "image/png"
     assert result.data == make_image("PNG", (96, 64), seed=11)
     assert result.response_id.startswith("req_")
-    assert result.usage == {
-        "model": "gpt-image-1.5",
-        "input_tokens": 583,
-        "output_tokens": 1056,
-        "total_tokens": 1639,
-        "input_tokens_details": {"image_tokens": 518, "text_tokens": 65},
-    }
+    usage = result.usage
+    assert usage is not None
+    # Input split by `input_tokens_details`; every output token is an image's.
+    assert (usage.model, usage.input_text_tokens, usage.input_image_tokens) == (
+        "gpt-image-1.5",
+        65,
+        518,
+    )
+    assert (usage.output_text_tokens, usage.output_image_tokens) == (0, 1056)
+    assert usage.reported["total_tokens"] == 1639
 
 
 async def test_options_left_empty_are_not_sent(

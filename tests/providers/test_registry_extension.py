@@ -29,6 +29,7 @@ from photochanger.providers.base import (
 )
 from photochanger.providers.check import check_provider
 from photochanger.providers.http import HttpDriver
+from photochanger.providers.pricing import Usage
 from photochanger.settings.repository import SettingRepository
 from support import booth_fields, make_image
 
@@ -70,7 +71,7 @@ class TintDriver(HttpDriver):
             mime="image/png",
             data=response.content,
             response_id=response.headers["x-request-id"],
-            usage={"images": 1},
+            usage=Usage(model="tint", images=1),
         )
 
 
@@ -183,7 +184,7 @@ async def test_provider_check_sends_its_check_request(
     assert report.exit_code == 0, report.lines
     assert report.lines[0].startswith("tint: OK in ")
     assert "  response id: tint-1" in report.lines
-    assert "  usage: {'images': 1}" in report.lines
+    assert "  usage: {'model': 'tint', 'images': 1, 'reported': {}}" in report.lines
     assert report.image is not None
     assert Image.open(io.BytesIO(report.image)).format == "PNG"
     assert tint_fake.last.query == "colour=red"

@@ -17,10 +17,12 @@ from photochanger.config import Settings
 from photochanger.db import Database
 from photochanger.errors import InternalError, ProviderFailed, ServiceUnavailable
 from photochanger.ingest.admission import PreparedJob
-from photochanger.ingest.pipeline import ChainOutcome
+from photochanger.ingest.pipeline import ChainOutcome, job_cost
 from photochanger.jobs.repository import JobRepository, final_times
+from photochanger.media.downscale import SentImage
 from photochanger.media.image_type import SNIFF_BYTES, sniff_image_mime
 from photochanger.media.links import result_url
+from photochanger.media.metadata import UnreadablePhoto, without_metadata
 from photochanger.media.object_keys import result_key
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
@@ -30,6 +32,9 @@ from photochanger.multipart import SPOOL_MEMORY_BYTES
 from photochanger.providers.base import ProviderResult
 
 log = structlog.get_logger("photochanger.ingest")
+
+DEGRADED_HEADER = "X-PhotoChanger-Degraded"
+"""Marks an answer that is not the slot's provider's edit (SPEC §10)."""
 
 ANSWER_IN_MEMORY_BYTES = SPOOL_MEMORY_BYTES
 """A result on disk up to this size is read whole for the answer; larger ones are
@@ -49,6 +54,9 @@ class IngestResult:
     """The whole result, or None when it is to be streamed from the store."""
     deduplicated: bool = False
     """The answer of an earlier job for the same photo (SPEC §3.5)."""
+    produced_by: str | None = None
+    degraded_reason: str | None = None
+    """Why the answer is not the provider's edit (`X-PhotoChanger-Degraded`)."""
 
 
 class ResultStore:
@@ -60,11 +68,17 @@ class ResultStore:
         self._store = store
         self._base_url = config.public_base_url
 
-    async def keep(self, job: PreparedJob, outcome: ChainOutcome) -> IngestResult:
-        """Store the result under its real type (sniffed from its bytes), then
-        record it and close the job `done` in one unit of work."""
+    async def keep(
+        self, job: PreparedJob, outcome: ChainOutcome, sent: SentImage | None = None
+    ) -> IngestResult:
+        """Store the result under its real type (sniffed from its bytes), without
+        the guest's metadata unless the slot keeps it, then record it — with
+        what it cost and what was sent — and close the job `done` in one unit
+        of work."""
         record = job.record
         result = outcome.result
+        if not job.slot.keep_metadata:
+            result = await asyncio.to_thread(_without_metadata, result)
         data = result.data
         if data is None:
             assert result.path is not None
@@ -104,7 +118,11 @@ class ResultStore:
                 JobStatus.done,
                 **final_times(record.started_at, finished),
                 produced_by=outcome.produced_by,
+                degraded_reason=outcome.degraded_reason,
+                failure_details=outcome.details[:2000] if outcome.details else None,
                 attempts=[attempt.as_record() for attempt in outcome.attempts],
+                cost_micros=job_cost(outcome.attempts),
+                **sent_columns(sent),
                 result_key=key,
                 result_mime=mime,
                 result_size=size,
@@ -121,6 +139,8 @@ class ResultStore:
             result_url=result_url(record.id, self._base_url),
             started_at=record.started_at,
             data=data,
+            produced_by=outcome.produced_by,
+            degraded_reason=outcome.degraded_reason,
         )
 
     async def of_original(self, original: Row[Any]) -> IngestResult | None:
@@ -143,7 +163,33 @@ class ResultStore:
             started_at=original.started_at,
             data=data,
             deduplicated=True,
+            produced_by=original.produced_by,
+            degraded_reason=original.degraded_reason,
         )
+
+
+def sent_columns(sent: SentImage | None) -> dict[str, int | None]:
+    """The job's record of the photo a remote provider got (null: as uploaded)."""
+    if sent is None:
+        return {}
+    return {"sent_size": len(sent.data), "sent_width": sent.width, "sent_height": sent.height}
+
+
+def _without_metadata(result: ProviderResult) -> ProviderResult:
+    """The result without the guest's metadata (SPEC §10): unchanged when it
+    carries none, so a spooled file still enters the store by link."""
+    if result.data is not None:
+        raw = result.data
+    else:
+        assert result.path is not None
+        raw = result.path.read_bytes()
+    try:
+        cleaned = without_metadata(raw)
+    except UnreadablePhoto:
+        raise ProviderFailed("the provider returned no usable image") from None
+    if cleaned is raw:
+        return result
+    return replace(result, data=cleaned, path=None)
 
 
 def _answer_bytes(path: Path) -> bytes | None:

@@ -15,7 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from photochanger.deadline import Arrival, Deadline
 from photochanger.dependencies import Services, ServicesDep, get_services
 from photochanger.errors import InvalidRequest, PhotoChangerError, ProviderTimedOut
-from photochanger.ingest.answer import IngestResult
+from photochanger.ingest.answer import DEGRADED_HEADER, IngestResult
 from photochanger.ingest.door import BOOTH, Door
 from photochanger.multipart import (
     BINARY_PART,
@@ -90,6 +90,8 @@ async def ingest(slot_id: str, request: Request, services: ServicesDep) -> Respo
     The booth POSTs `multipart/form-data` with `password` and `fileToUpload`
     (JPEG, PNG or WebP, detected from its bytes) and waits: the body of a 200 is
     the edited image, with `X-Job-Id` and `X-Result-Url` (a public download link).
+    A slot with `on_failure: original` answers a failed edit with 200 and the
+    guest's own photo, marked `X-PhotoChanger-Degraded: <reason>` (SPEC §10).
     Other text fields are kept on the job as booth metadata. Every failure is
     JSON `{status, failure_reason, details}`; the whole call runs under the sync
     window (`sync_response_seconds`), after which it answers 504.
@@ -101,6 +103,8 @@ async def ingest(slot_id: str, request: Request, services: ServicesDep) -> Respo
         "X-Result-Url": result.result_url,
         "Content-Length": str(result.size),
     }
+    if result.degraded_reason is not None:
+        headers[DEGRADED_HEADER] = result.degraded_reason
     if result.data is not None:
         return Response(result.data, media_type=result.mime, headers=headers)
     return StreamingResponse(
@@ -165,6 +169,7 @@ async def receive_and_run(
         None,
         size=result.size,
         deduplicated=result.deduplicated,
+        degraded_reason=result.degraded_reason,
         source=source,
     )
     return result

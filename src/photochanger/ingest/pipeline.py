@@ -18,12 +18,15 @@ from pydantic import ValidationError
 from photochanger.config import Settings
 from photochanger.deadline import Deadline
 from photochanger.errors import (
+    BudgetSpent,
     InternalError,
     PhotoChangerError,
     ProviderFailed,
     ProviderTimedOut,
     ServiceUnavailable,
 )
+from photochanger.ingest.remote_inputs import RemoteInputs
+from photochanger.media.metadata import UnreadablePhoto
 from photochanger.providers.base import (
     JobContext,
     OperationSettings,
@@ -34,6 +37,7 @@ from photochanger.providers.base import (
     ProviderTimeout,
 )
 from photochanger.providers.http import provider_text
+from photochanger.providers.pricing import PriceTable, Usage
 from photochanger.providers.registry import ProviderRegistry, UnknownOperation, UnknownProvider
 from photochanger.settings.provider_keys import api_key_for
 from photochanger.settings.schemas import RuntimeSettings
@@ -71,6 +75,8 @@ class AttemptOutcome(enum.StrEnum):
     not_configured = "not_configured"
     crash = "crash"
     """The driver raised something it should not have: our bug, not the provider's."""
+    skipped = "skipped"
+    """Not called: the slot's daily budget is spent (`reason` `budget`)."""
 
 
 RETRIED_OUTCOMES = frozenset({AttemptOutcome.transient, AttemptOutcome.timeout})
@@ -104,9 +110,20 @@ class Attempt:
     reason: str | None = None
     error: str | None = None
     response_id: str | None = None
+    usage: dict[str, Any] | None = None
+    """What the call was billed for (`Usage.as_record`)."""
+    cost_micros: int | None = None
+    """Its estimated cost; 0 for a provider that is not remote, None when its
+    model has no price."""
 
     def as_record(self) -> dict[str, Any]:
         return {key: value for key, value in self.__dict__.items() if value is not None}
+
+
+def job_cost(attempts: Sequence[Attempt]) -> int | None:
+    """The job's estimated cost: its calls' costs added; None when none is known."""
+    costs = [attempt.cost_micros for attempt in attempts if attempt.cost_micros is not None]
+    return sum(costs) if costs else None
 
 
 @dataclass
@@ -114,6 +131,10 @@ class ChainOutcome:
     result: ProviderResult
     produced_by: str
     attempts: list[Attempt]
+    degraded_reason: str | None = None
+    """Why the answer is not the slot's provider's edit (SPEC §10), if it is not."""
+    details: str | None = None
+    """What went wrong, for a degraded answer."""
 
 
 def chain_steps(
@@ -163,17 +184,27 @@ def chain_steps(
 
 class ProviderChain:
     """Runs the steps in order under one deadline. Keys are scrubbed from every
-    recorded message, whatever a provider echoed back."""
+    recorded message, whatever a provider echoed back.
+
+    A remote step gets the photo and templates from `remote_inputs` (downscaled,
+    upright, without metadata); with `skip_remote` (the slot's budget is spent)
+    it is not called at all. Every call's usage is priced by `prices`."""
 
     def __init__(
         self,
         steps: Sequence[ProviderStep],
         *,
+        prices: PriceTable,
+        remote_inputs: RemoteInputs | None = None,
+        skip_remote: bool = False,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         assert steps
         self._steps = list(steps)
+        self._prices = prices
+        self._remote_inputs = remote_inputs
+        self._skip_remote = skip_remote
         self._sleep = sleep
         self._jitter = jitter
 
@@ -193,6 +224,18 @@ class ProviderChain:
                 api_key=step.api_key,
                 deadline=budget,
             )
+            if self._skip_remote and step.driver.remote:
+                last = Attempt(
+                    provider=step.provider,
+                    operation=step.operation,
+                    role=step.role,
+                    started_ms=max(0, deadline.elapsed_ms()),
+                    outcome=AttemptOutcome.skipped,
+                    reason="budget",
+                    error="the slot's daily budget is spent",
+                )
+                attempts.append(last)
+                continue
             for number in range(1, MAX_ATTEMPTS_PER_STEP + 1):
                 result, last = await self._attempt(step, step_ctx)
                 attempts.append(last)
@@ -227,10 +270,13 @@ class ProviderChain:
         )
         started = time.monotonic()
         result: ProviderResult | None = None
+        usage: Usage | None = None
         try:
             async with asyncio.timeout(deadline.remaining()):
+                if step.driver.remote and self._remote_inputs is not None:
+                    ctx = await self._remote_inputs.applied_to(ctx)
                 result = await step.driver.edit(ctx)
-            attempt.response_id = result.response_id
+            attempt.response_id, usage = result.response_id, result.usage
         except (TimeoutError, ProviderTimeout) as exc:
             attempt.outcome = AttemptOutcome.timeout
             attempt.error = "no answer within the window"
@@ -247,6 +293,11 @@ class ProviderChain:
             attempt.error = provider_text(exc.message, secret=step.api_key)
             attempt.reason = exc.reason
             attempt.response_id = exc.response_id
+            usage = exc.usage
+        except UnreadablePhoto as exc:
+            attempt.outcome = AttemptOutcome.permanent
+            attempt.reason = "input_undecodable"
+            attempt.error = f"the photo could not be prepared for {step.provider}: {exc}"
         except PhotoChangerError:
             raise  # our own side failed (the media store publishing an input): its 503
         except Exception:
@@ -254,6 +305,13 @@ class ProviderChain:
             attempt.outcome = AttemptOutcome.crash
             attempt.error = "the provider failed unexpectedly"
         attempt.duration_ms = int((time.monotonic() - started) * 1000)
+        if usage is not None:
+            attempt.usage = usage.as_record()
+            attempt.cost_micros = self._prices.cost_micros(step.provider, usage)
+            if attempt.cost_micros is None:
+                log.warning("provider_model_not_priced", provider=step.provider, model=usage.model)
+        elif not step.driver.remote:
+            attempt.cost_micros = 0
         if attempt.outcome != AttemptOutcome.ok:
             log.warning(
                 "provider_attempt_failed",
@@ -273,6 +331,8 @@ class ProviderChain:
         """The §3.2 answer for a chain whose every step failed, judged by the last."""
         if last.outcome == AttemptOutcome.timeout:
             return ProviderTimedOut(f"no result within the {deadline.window_seconds:.0f} s window")
+        if last.outcome == AttemptOutcome.skipped:
+            return BudgetSpent("the slot's daily budget is spent; its paid provider was not called")
         if all(attempt.outcome == AttemptOutcome.not_configured for attempt in attempts):
             return ServiceUnavailable(last.error or "the provider is not configured")
         if last.outcome == AttemptOutcome.crash:

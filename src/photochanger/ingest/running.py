@@ -5,30 +5,64 @@ before the error leaves, so no job stays `pending`."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping, Sequence
 
 import structlog
 
 from photochanger.config import Settings
 from photochanger.db import Database
+from photochanger.deadline import Deadline
 from photochanger.errors import (
+    BudgetSpent,
     InternalError,
     PhotoChangerError,
+    ProviderFailed,
     ProviderTimedOut,
     ServiceUnavailable,
 )
 from photochanger.ingest.admission import PreparedJob
-from photochanger.ingest.answer import IngestResult, ResultStore
-from photochanger.ingest.pipeline import Attempt, ProviderChain
+from photochanger.ingest.answer import IngestResult, ResultStore, sent_columns
+from photochanger.ingest.pipeline import (
+    Attempt,
+    ChainOutcome,
+    ProviderChain,
+    ProviderStep,
+    job_cost,
+)
+from photochanger.ingest.remote_inputs import RemoteInputs
 from photochanger.jobs.repository import JobRepository, final_times
+from photochanger.media.downscale import SentImage
 from photochanger.media.provider_media import ProviderMediaPublisher
 from photochanger.media.store import MediaStore
 from photochanger.models.base import utcnow
 from photochanger.models.job import JobStatus
-from photochanger.providers.base import InputImage, JobContext, TemplateImage
-from photochanger.slots.repository import SlotRepository
+from photochanger.providers.base import InputImage, JobContext, ProviderResult, TemplateImage
+from photochanger.providers.pricing import PriceTable, amount_to_micros
+from photochanger.slots.repository import SlotConfig, SlotRepository
 
 log = structlog.get_logger("photochanger.ingest")
+
+
+ORIGINAL = "original"
+"""`produced_by` of an answer that is the guest's own photo."""
+ON_FAILURE_ORIGINAL = "original"
+DEGRADED_BUDGET = "budget"
+_REASON_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def degraded_reason(error: PhotoChangerError, attempts: Sequence[Attempt]) -> str:
+    """The `X-PhotoChanger-Degraded` value: `timeout`, `budget`, or the §3.2
+    code with the provider's own reason when it gave one
+    (`provider_error:IMAGE_SAFETY`). Header-safe, at most 64 characters."""
+    if isinstance(error, ProviderTimedOut):
+        return "timeout"
+    if isinstance(error, BudgetSpent):
+        return DEGRADED_BUDGET
+    reason = error.failure_reason
+    own = attempts[-1].reason if attempts and isinstance(error, ProviderFailed) else None
+    own = _REASON_CHARACTERS.sub("_", own or "").strip("_")
+    return (f"{reason}:{own}" if own else reason)[:64]
 
 
 class JobRunner:
@@ -39,18 +73,30 @@ class JobRunner:
         store: MediaStore,
         results: ResultStore,
         config: Settings,
+        default_prices: PriceTable,
     ) -> None:
         self._database = database
         self._store = store
         self._results = results
         self._public_base_url = config.public_base_url
+        self._default_prices = default_prices
 
     async def run(self, job: PreparedJob) -> IngestResult:
-        """The job's result, kept; or its `PhotoChangerError`, the job closed."""
-        record, slot, upload, steps = job.record, job.slot, job.upload, job.steps
+        """The job's result, kept; or its `PhotoChangerError`, the job closed.
+
+        The chain runs primary (with retries) → fallback → the slot's
+        `on_failure`: with `original`, a chain that fails — or is still running
+        `on_failure_margin_seconds` before the deadline — is answered with the
+        guest's own photo, the job `done` and marked degraded (SPEC §10)."""
+        record, slot = job.record, job.slot
+        runtime = job.snapshot.runtime
         attempts: list[Attempt] = []
-        file = upload.file
+        remote = RemoteInputs(slot.max_input_megapixels)
         structlog.contextvars.bind_contextvars(job_id=record.id)
+        degrades = slot.on_failure == ON_FAILURE_ORIGINAL
+        deadline = (
+            job.deadline.shortened(runtime.on_failure_margin_seconds) if degrades else job.deadline
+        )
         publisher = ProviderMediaPublisher(
             database=self._database,
             store=self._store,
@@ -60,44 +106,111 @@ class JobRunner:
             deadline=job.deadline,
         )
         try:
-            uses_templates = any(
-                step.driver.operations[step.operation].uses_templates for step in steps
-            )
-            templates = (
-                await self._load_templates(slot.id, job.door.replacing_templates)
-                if uses_templates
-                else ()
-            )
-            ctx = JobContext(
-                job_id=record.id,
-                slot_id=slot.id,
-                operation=slot.operation,
-                settings=steps[0].settings,
-                image=InputImage(mime=upload.mime, size=file.size, data=file.data, path=file.path),
-                deadline=job.deadline,
-                templates=templates,
-                publish=publisher,
-            )
-            outcome = await ProviderChain(steps).run(ctx, attempts)
-            return await self._results.keep(job, outcome)
+            try:
+                outcome = await self._chain(job, deadline, remote, publisher, attempts)
+            except PhotoChangerError as error:
+                if not degrades:
+                    raise
+                outcome = self._original(job, error, attempts)
+                log.warning("ingest_degraded", reason=outcome.degraded_reason)
+            return await self._results.keep(job, outcome, remote.sent)
         except asyncio.CancelledError:
-            await asyncio.shield(self.close_cancelled(job, attempts))
+            await asyncio.shield(self.close_cancelled(job, attempts, remote.sent))
             raise
         except PhotoChangerError as error:
             status = JobStatus.timeout if isinstance(error, ProviderTimedOut) else JobStatus.failed
-            await self.close(job, status, error.failure_reason, error.details, attempts)
+            await self.close(
+                job, status, error.failure_reason, error.details, attempts, remote.sent
+            )
             raise
         except Exception:
             log.exception("ingest_crashed")
-            await self.close(job, JobStatus.failed, "internal_error", "unexpected error", attempts)
+            await self.close(
+                job, JobStatus.failed, "internal_error", "unexpected error", attempts, remote.sent
+            )
             raise InternalError("unexpected error while finishing the job") from None
         finally:
             if publisher.published:  # no shielded task per ingest for nothing
                 await asyncio.shield(publisher.discard())
 
-    async def close_cancelled(self, job: PreparedJob, attempts: Sequence[Attempt] = ()) -> None:
+    async def _chain(
+        self,
+        job: PreparedJob,
+        deadline: Deadline,
+        remote: RemoteInputs,
+        publisher: ProviderMediaPublisher,
+        attempts: list[Attempt],
+    ) -> ChainOutcome:
+        slot, upload, steps = job.slot, job.upload, job.steps
+        file = upload.file
+        uses_templates = any(
+            step.driver.operations[step.operation].uses_templates for step in steps
+        )
+        templates = (
+            await self._load_templates(slot.id, job.door.replacing_templates)
+            if uses_templates
+            else ()
+        )
+        ctx = JobContext(
+            job_id=job.record.id,
+            slot_id=slot.id,
+            operation=slot.operation,
+            settings=steps[0].settings,
+            image=InputImage(mime=upload.mime, size=file.size, data=file.data, path=file.path),
+            deadline=deadline,
+            templates=templates,
+            publish=publisher,
+        )
+        over_budget = await self._budget_spent(slot, steps)
+        chain = ProviderChain(
+            steps,
+            prices=job.snapshot.runtime.prices or self._default_prices,
+            remote_inputs=remote,
+            skip_remote=over_budget,
+        )
+        outcome = await chain.run(ctx, attempts)
+        if over_budget:
+            outcome.degraded_reason = DEGRADED_BUDGET  # a free fallback answered instead
+        return outcome
+
+    async def _budget_spent(self, slot: SlotConfig, steps: Sequence[ProviderStep]) -> bool:
+        """Whether the slot's estimated spend today (UTC) has reached its
+        `daily_budget`, counted in the database so every replica agrees."""
+        if slot.daily_budget is None or not any(step.driver.remote for step in steps):
+            return False
+        today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        spent = await self._database.read(
+            lambda connection: JobRepository(connection).spent_since(slot.id, today)
+        )
+        if spent >= amount_to_micros(slot.daily_budget):
+            log.warning("slot_budget_spent", slot_id=slot.id, spent_micros=spent)
+            return True
+        return False
+
+    @staticmethod
+    def _original(
+        job: PreparedJob, error: PhotoChangerError, attempts: list[Attempt]
+    ) -> ChainOutcome:
+        """The guest's own photo as the answer (`on_failure: original`); the
+        result store turns it upright and strips it as it does every result."""
+        file = job.upload.file
+        photo = ProviderResult(mime=job.upload.mime, data=file.data, path=file.path)
+        return ChainOutcome(
+            photo,
+            ORIGINAL,
+            attempts,
+            degraded_reason=degraded_reason(error, attempts),
+            details=error.details,
+        )
+
+    async def close_cancelled(
+        self,
+        job: PreparedJob,
+        attempts: Sequence[Attempt] = (),
+        sent: SentImage | None = None,
+    ) -> None:
         """Close a job whose request went away (the booth hung up)."""
-        await self.close(job, JobStatus.failed, "interrupted", "request cancelled", attempts)
+        await self.close(job, JobStatus.failed, "interrupted", "request cancelled", attempts, sent)
 
     async def close(
         self,
@@ -106,12 +219,16 @@ class JobRunner:
         reason: str,
         details: str,
         attempts: Sequence[Attempt],
+        sent: SentImage | None = None,
     ) -> None:
-        """Move the job to its final failed status, with the attempts made."""
+        """Move the job to its final failed status, with the attempts made and
+        what they cost."""
         values = {
             "failure_reason": reason,
             "failure_details": details[:2000],
             "attempts": [attempt.as_record() for attempt in attempts],
+            "cost_micros": job_cost(attempts),
+            **sent_columns(sent),
             **final_times(job.record.started_at, utcnow()),
         }
         job_id = job.record.id

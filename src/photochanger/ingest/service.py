@@ -38,7 +38,11 @@ class IngestService:
         )
         self._results = ResultStore(database=database, store=store, config=config)
         self._runner = JobRunner(
-            database=database, store=store, results=self._results, config=config
+            database=database,
+            store=store,
+            results=self._results,
+            config=config,
+            default_prices=registry.default_prices(),
         )
 
     async def snapshot(self, slot_id: str, declared_length: int | None) -> IngestSnapshot:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from photochanger.auth.dependencies import AdminUser
 from photochanger.dependencies import ServicesDep
@@ -41,6 +41,14 @@ class TestRunAnswer(BaseModel):
     public_result_url: str
     preview_url: str
     completed_in_seconds: float
+    degraded_reason: str | None = Field(
+        default=None,
+        description="Set when the answer is not the provider's edit (SPEC §10): the "
+        "guest's own photo (`on_failure: original`) or a free fallback's, and why.",
+    )
+    produced_by: str | None = Field(
+        default=None, description="The provider whose image this is, or `original`."
+    )
 
 
 @router.post(
@@ -64,7 +72,8 @@ class TestRunAnswer(BaseModel):
             SLOT_PAYLOAD_FIELD: {
                 "type": "string",
                 "description": "JSON of the unsaved form values: provider, "
-                "operation, settings, fallback, template_media (role -> id).",
+                "operation, settings, fallback, on_failure, max_input_megapixels, "
+                "keep_metadata, template_media (role -> id).",
             },
         },
         required=[TEST_IMAGE_FIELD],
@@ -96,4 +105,6 @@ async def run_slot_test(
         public_result_url=result.result_url,
         preview_url=preview_url(result.job_id, services.config.public_base_url),
         completed_in_seconds=round((utcnow() - result.started_at).total_seconds(), 3),
+        degraded_reason=result.degraded_reason,
+        produced_by=result.produced_by,
     )

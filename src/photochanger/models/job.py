@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from photochanger.models.base import Base, JSONValue, UTCDateTime
@@ -57,6 +57,8 @@ class Job(Base):
             "status",
             "failure_reason",
             "duration_ms",
+            "degraded_reason",
+            "cost_micros",
         ),
         Index("ix_job_slot_outcome", "slot_id", "source", "status", "started_at"),
     )
@@ -89,6 +91,15 @@ class Job(Base):
     attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSONValue, default=list)
     produced_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     degraded_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Set on a `done` job whose answer is not the provider's edit (SPEC §10): the
+    guest's own photo (`produced_by` `original`) or a free fallback's, and why."""
+    cost_micros: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """Estimated cost of the job's provider calls in millionths of the price
+    table's currency; null when no call reported priced usage."""
+    sent_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Bytes of the photo as a remote provider got it; null when sent as uploaded."""
+    sent_width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sent_height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     result_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
     result_mime: Mapped[str | None] = mapped_column(String(32), nullable=True)
     result_size: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -12,6 +12,7 @@ from pydantic.config import JsonDict
 
 from photochanger.config import Settings
 from photochanger.deadline import Deadline
+from photochanger.providers.pricing import ModelPrice, Usage
 
 
 class OperationSettings(BaseModel):
@@ -124,7 +125,8 @@ class ProviderResult:
     data: bytes | None = None
     path: Path | None = None
     response_id: str | None = None
-    usage: Mapping[str, Any] = field(default_factory=dict)
+    usage: Usage | None = None
+    """What the call used, as billed; None for a provider that bills nothing."""
 
 
 class ProviderError(Exception):
@@ -133,7 +135,12 @@ class ProviderError(Exception):
     retryable: ClassVar[bool] = False
 
     def __init__(
-        self, message: str, *, response_id: str | None = None, reason: str | None = None
+        self,
+        message: str,
+        *,
+        response_id: str | None = None,
+        reason: str | None = None,
+        usage: Usage | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -141,6 +148,8 @@ class ProviderError(Exception):
         self.reason = reason
         """The provider's own short reason (`NO_IMAGE`, `moderation_blocked`, an
         HTTP status), for statistics; `message` is the text to record."""
+        self.usage = usage
+        """What a failed call was still billed for (Gemini's 200 without an image)."""
 
 
 class ProviderTimeout(ProviderError):
@@ -192,6 +201,14 @@ class ProviderDriver(Protocol):
     None for a provider with no service to reach (`local`)."""
     check: CheckRequest | None
     """What `provider-check` sends; None when it cannot be checked."""
+    remote: bool
+    """Whether the photo leaves this machine for a paid service. A remote
+    provider gets the photo and templates downscaled to the slot's
+    `max_input_megapixels`, upright and without metadata; a slot's daily budget
+    stops it. `local` works on the photo as uploaded and costs nothing."""
+    prices: Mapping[str, ModelPrice]
+    """List prices of its models (model → price, in USD), the price table's
+    defaults; the model of a provider that bills per call is its operation."""
 
     @classmethod
     def from_config(cls, config: Settings) -> Self:

@@ -122,7 +122,7 @@ async def check_provider(
                 f"{name}: OK in {time.monotonic() - started:.1f} s",
                 f"  image: {result.mime}, {len(data)} bytes",
                 f"  response id: {result.response_id}",
-                f"  usage: {dict(result.usage)}",
+                f"  usage: {result.usage.as_record() if result.usage else {}}",
             ],
             image=data,
         )

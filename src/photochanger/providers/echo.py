@@ -23,6 +23,7 @@ from photochanger.providers.base import (
     ProviderTransientError,
     ru,
 )
+from photochanger.providers.pricing import ModelPrice
 
 
 class EchoSettings(OperationSettings):
@@ -88,6 +89,8 @@ class EchoDriver:
         )
     }
     takes_api_key: bool = False
+    remote: bool = False
+    prices: Mapping[str, ModelPrice] = {}
     default_base_url: str | None = None
     check: CheckRequest | None = None
 

@@ -39,6 +39,7 @@ from photochanger.providers.http import (
     verified_image,
 )
 from photochanger.providers.inputs import InlineImage, fit_inline_images
+from photochanger.providers.pricing import ModelPrice, Usage
 
 PROVIDER = "gemini"
 MAX_REQUEST_BYTES = 20_000_000
@@ -202,6 +203,22 @@ class GeminiDriver(HttpDriver):
         )
     }
     takes_api_key: bool = True
+    prices: Mapping[str, ModelPrice] = {
+        # Google's list prices per million tokens, read 2026-12-07 (README "Spend").
+        # Text and image input cost the same; thinking is billed as text output.
+        "gemini-3.1-flash-image": ModelPrice(
+            input_text_per_million=0.50,
+            input_image_per_million=0.50,
+            output_text_per_million=3.00,
+            output_image_per_million=60.00,
+        ),
+        "gemini-3-pro-image": ModelPrice(
+            input_text_per_million=2.00,
+            input_image_per_million=2.00,
+            output_text_per_million=12.00,
+            output_image_per_million=120.00,
+        ),
+    }
     default_base_url: str | None = "https://generativelanguage.googleapis.com"
     check: CheckRequest | None = CheckRequest("edit", {"prompt": CHECK_PROMPT})
 
@@ -229,9 +246,13 @@ class GeminiDriver(HttpDriver):
                     "gemini answered 200 with a body that is not JSON", reason="malformed_answer"
                 )
             answer_id = _text_or_none(payload.get("responseId"))
-            data = _result_image(payload, answer_id, key)
+            usage = gemini_usage(payload, settings.model)
+            try:
+                data = _result_image(payload, answer_id, key)
+            except ProviderError as error:
+                error.usage = usage  # a 200 without an image is billed all the same
+                raise
             mime = await asyncio.to_thread(verified_image, data, provider=PROVIDER)
-            usage = _usage(payload, settings.model)
             return ProviderResult(mime=mime, data=data, response_id=answer_id, usage=usage)
 
         return await logged_call(ctx, provider=PROVIDER, model=settings.model, call=call)
@@ -343,16 +364,76 @@ def _decoded(data: object) -> bytes:
 _URLSAFE = str.maketrans("-_", "+/")
 
 
-def _usage(payload: dict[str, Any], model: str) -> dict[str, Any]:
+def gemini_usage(payload: dict[str, Any], model: str) -> Usage | None:
+    """`usageMetadata` as billed: prompt tokens by modality (text, image), the
+    answer's image tokens, and its text and thinking tokens, both billed as text
+    output. Without the per-modality details, prompt tokens count as text and
+    the answer's as image tokens (the dearer guess for an image model)."""
     meta = payload.get("usageMetadata")
-    usage: dict[str, Any] = {"model": _text_or_none(payload.get("modelVersion")) or model}
-    if isinstance(meta, dict):
-        for name in ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount"):
-            if isinstance(meta.get(name), int):
-                usage[name] = meta[name]
-        if isinstance(meta.get("totalTokenCount"), int):
-            usage["totalTokenCount"] = meta["totalTokenCount"]
-    return usage
+    if not isinstance(meta, dict):
+        return None
+    reported = {
+        name: meta[name]
+        for name in (
+            "promptTokenCount",
+            "candidatesTokenCount",
+            "thoughtsTokenCount",
+            "totalTokenCount",
+            "promptTokensDetails",
+            "candidatesTokensDetails",
+        )
+        if name in meta and _plain(meta[name])
+    }
+    if version := _text_or_none(payload.get("modelVersion")):
+        reported["modelVersion"] = version
+    prompt = _by_modality(meta.get("promptTokensDetails"))
+    answer = _by_modality(meta.get("candidatesTokensDetails"))
+    prompt_total = _count(meta, "promptTokenCount")
+    answer_total = _count(meta, "candidatesTokenCount")
+    thoughts = _count(meta, "thoughtsTokenCount")
+    if not prompt:
+        prompt = {"TEXT": prompt_total}
+    if not answer:
+        answer = {"IMAGE": answer_total}
+    return Usage(
+        model=model,
+        input_text_tokens=prompt_total - prompt.get("IMAGE", 0),
+        input_image_tokens=prompt.get("IMAGE", 0),
+        output_text_tokens=answer_total - answer.get("IMAGE", 0) + thoughts,
+        output_image_tokens=answer.get("IMAGE", 0),
+        reported=reported,
+    )
+
+
+def _count(meta: dict[str, Any], name: str) -> int:
+    value = meta.get(name)
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+def _by_modality(details: object) -> dict[str, int]:
+    """`[{"modality": "IMAGE", "tokenCount": 1120}, …]` as {modality: tokens}."""
+    counts: dict[str, int] = {}
+    if isinstance(details, list):
+        for entry in details:
+            if isinstance(entry, dict) and isinstance(entry.get("tokenCount"), int):
+                modality = str(entry.get("modality", "TEXT"))
+                counts[modality] = counts.get(modality, 0) + max(0, entry["tokenCount"])
+    return counts
+
+
+def _plain(value: object) -> bool:
+    """A count, or a list of per-modality counts: what a usage record may keep."""
+    if isinstance(value, int):
+        return True
+    return (
+        isinstance(value, list)
+        and all(
+            isinstance(entry, dict)
+            and all(isinstance(v, int | str) and len(str(v)) <= 32 for v in entry.values())
+            for entry in value[:8]
+        )
+        and len(value) <= 8
+    )
 
 
 def _text_or_none(value: object) -> str | None:

@@ -30,6 +30,7 @@ from photochanger.providers.base import (
     ProviderTransientError,
     configured_base_url,
 )
+from photochanger.providers.pricing import ModelPrice
 
 logger = structlog.get_logger(__name__)
 
@@ -58,6 +59,8 @@ class HttpDriver:
 
     name: str
     default_base_url: str | None
+    remote: bool = True
+    prices: Mapping[str, ModelPrice] = {}
 
     def __init__(self, base_url: str) -> None:
         self._base_url = base_url

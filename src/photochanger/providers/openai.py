@@ -38,6 +38,7 @@ from photochanger.providers.http import (
     send,
     verified_image,
 )
+from photochanger.providers.pricing import ModelPrice, Usage
 
 PROVIDER = "openai"
 MAX_IMAGES = 16
@@ -204,6 +205,31 @@ class OpenAIDriver(HttpDriver):
         )
     }
     takes_api_key: bool = True
+    prices: Mapping[str, ModelPrice] = {
+        # OpenAI's list prices per million tokens, read 2026-12-07 (README "Spend").
+        "gpt-image-2": ModelPrice(
+            input_text_per_million=5.00,
+            input_image_per_million=8.00,
+            output_text_per_million=10.00,
+            output_image_per_million=30.00,
+        ),
+        "gpt-image-1.5": ModelPrice(
+            input_text_per_million=5.00,
+            input_image_per_million=8.00,
+            output_text_per_million=10.00,
+            output_image_per_million=32.00,
+        ),
+        "gpt-image-1": ModelPrice(
+            input_text_per_million=5.00,
+            input_image_per_million=10.00,
+            output_image_per_million=40.00,
+        ),
+        "gpt-image-1-mini": ModelPrice(
+            input_text_per_million=2.00,
+            input_image_per_million=2.50,
+            output_image_per_million=8.00,
+        ),
+    }
     default_base_url: str | None = "https://api.openai.com"
     check: CheckRequest | None = CheckRequest(
         "edit", {"prompt": CHECK_PROMPT, "quality": "low", "size": "1024x1024"}
@@ -243,7 +269,7 @@ class OpenAIDriver(HttpDriver):
                 raise _error_answer(response.status_code, payload, key, answer_id)
             data = _result_image(payload, answer_id)
             mime = await asyncio.to_thread(verified_image, data, provider=PROVIDER)
-            usage = _usage(payload, settings.model)
+            usage = openai_usage(payload, settings.model)
             return ProviderResult(mime=mime, data=data, response_id=answer_id, usage=usage)
 
         return await logged_call(ctx, provider=PROVIDER, model=settings.model, call=call)
@@ -282,16 +308,40 @@ def _result_image(payload: Any, answer_id: str | None) -> bytes:
         ) from None
 
 
-def _usage(payload: dict[str, Any], model: str) -> dict[str, Any]:
-    usage: dict[str, Any] = {"model": model}
+def openai_usage(payload: dict[str, Any], model: str) -> Usage | None:
+    """`usage` as billed: input tokens split into text and image by
+    `input_tokens_details`; output tokens are image tokens unless
+    `output_tokens_details` says some were text."""
     reported = payload.get("usage")
-    if isinstance(reported, dict):
-        for name in ("input_tokens", "output_tokens", "total_tokens"):
-            if isinstance(reported.get(name), int):
-                usage[name] = reported[name]
-        details = reported.get("input_tokens_details")
-        if isinstance(details, dict):
-            usage["input_tokens_details"] = {
-                k: v for k, v in details.items() if isinstance(k, str) and isinstance(v, int)
-            }
-    return usage
+    if not isinstance(reported, dict):
+        return None
+    kept = {
+        name: reported[name]
+        for name in ("input_tokens", "output_tokens", "total_tokens")
+        if isinstance(reported.get(name), int)
+    }
+    details: dict[str, dict[str, int]] = {}
+    for name in ("input_tokens_details", "output_tokens_details"):
+        found = reported.get(name)
+        if isinstance(found, dict):
+            details[name] = _counts(found)
+    kept.update(details)
+    inputs, outputs = kept.get("input_tokens", 0), kept.get("output_tokens", 0)
+    input_images = details.get("input_tokens_details", {}).get("image_tokens", 0)
+    output_text = details.get("output_tokens_details", {}).get("text_tokens", 0)
+    return Usage(
+        model=model,
+        input_text_tokens=max(0, inputs - input_images),
+        input_image_tokens=input_images,
+        output_text_tokens=output_text,
+        output_image_tokens=max(0, outputs - output_text),
+        reported=kept,
+    )
+
+
+def _counts(details: dict[str, Any]) -> dict[str, int]:
+    return {
+        key: value
+        for key, value in details.items()
+        if isinstance(key, str) and len(key) <= 40 and isinstance(value, int) and value >= 0
+    }

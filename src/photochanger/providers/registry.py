@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from photochanger.config import Settings
@@ -11,6 +12,7 @@ from photochanger.providers.echo import EchoDriver
 from photochanger.providers.gemini import GeminiDriver
 from photochanger.providers.local.driver import LocalDriver
 from photochanger.providers.openai import OpenAIDriver
+from photochanger.providers.pricing import PriceTable, price_key
 from photochanger.providers.turbotext import TurbotextDriver
 
 PROVIDERS: tuple[type[ProviderDriver], ...] = (
@@ -20,6 +22,9 @@ PROVIDERS: tuple[type[ProviderDriver], ...] = (
     TurbotextDriver,
 )
 """Every provider a server offers, in the order lists show them."""
+
+PRICES_AS_OF = date(2026, 12, 7)
+"""When the drivers' list prices (`ProviderDriver.prices`) were read."""
 
 TEST_PROVIDERS: tuple[type[ProviderDriver], ...] = (EchoDriver,)
 """Registered only with `PHOTOCHANGER_ENABLE_TEST_PROVIDERS=true`."""
@@ -49,6 +54,19 @@ class ProviderRegistry:
             return self._drivers[name]
         except KeyError:
             raise UnknownProvider(f"unknown provider {name!r}") from None
+
+    def default_prices(self) -> PriceTable:
+        """The price table before an admin saves one: every provider's list
+        prices, in USD, as of `PRICES_AS_OF`."""
+        return PriceTable(
+            currency="USD",
+            as_of=PRICES_AS_OF,
+            models={
+                price_key(driver.name, model): price
+                for driver in self
+                for model, price in driver.prices.items()
+            },
+        )
 
     @property
     def with_api_keys(self) -> list[str]:

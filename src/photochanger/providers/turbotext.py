@@ -38,6 +38,7 @@ from photochanger.providers.base import (
     configured_base_url,
 )
 from photochanger.providers.http import error_for_status, new_client, send, verified_image
+from photochanger.providers.pricing import ModelPrice, Usage
 from photochanger.providers.turbotext_operations import (
     DEEPFAKE_TEMPLATE_ROLE,
     STYLE_TEMPLATE_ROLE,
@@ -138,6 +139,11 @@ class TurbotextDriver:
     }
 
     takes_api_key: bool = True
+    remote: bool = True
+    prices: Mapping[str, ModelPrice] = {}
+    """Turbotext publishes no API price list (its API comes with a paid plan):
+    the studio enters its price per request on the settings page, under
+    `turbotext/<method>`; until then its jobs show no cost."""
     default_base_url: str | None = "https://www.turbotext.ru"
     check: CheckRequest | None = CheckRequest("generate_image2image", {"prompt": CHECK_PROMPT})
 
@@ -179,11 +185,14 @@ class TurbotextDriver:
             )
         call.queue_id = str(queue_id)[:64]
         log.info("turbotext_queued", provider=PROVIDER, method=plan.method, queue_id=call.queue_id)
+        # A queued request is a generation paid for, whatever comes of it.
+        usage = Usage(model=plan.method, images=1, reported={"queueid": call.queue_id})
         try:
             result = await call.result()
             data, mime = await call.download(self._result_url(result))
         except ProviderError as exc:
             exc.response_id = exc.response_id or call.queue_id
+            exc.usage = usage
             raise
         log.info(
             "turbotext_done",
@@ -194,7 +203,7 @@ class TurbotextDriver:
             mime=mime,
             size=len(data),
         )
-        return ProviderResult(mime=mime, data=data, response_id=call.queue_id)
+        return ProviderResult(mime=mime, data=data, response_id=call.queue_id, usage=usage)
 
     @property
     def client(self) -> httpx.AsyncClient:

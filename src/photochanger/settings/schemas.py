@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from photochanger.providers.pricing import PriceTable
+
 
 class RuntimeSettings(BaseModel):
     """The values every replica reads on each request. Defaults apply to keys
@@ -21,17 +23,31 @@ class RuntimeSettings(BaseModel):
     slot_concurrency_limit: int = Field(default=10, ge=1, le=1000)
     provider_concurrency_limit: int = Field(default=30, ge=1, le=5000)
     ingest_password: str = Field(default="", description="Shown to admins; never logged.")
+    on_failure_margin_seconds: int = Field(
+        default=3,
+        ge=1,
+        le=9,
+        description="How long before T_sync a slot with `on_failure: original` stops "
+        "waiting for its provider and answers with the guest's photo.",
+    )
     provider_keys: Mapping[str, SecretStr] = Field(
         default_factory=dict,
         description="The API keys saved here, by provider name; each wins over "
         "`PHOTOCHANGER_<NAME>_API_KEY`. Write-only.",
     )
+    prices: PriceTable | None = Field(
+        default=None,
+        description="The price table jobs are costed by; null until an admin saves "
+        "one, when the providers' list prices apply.",
+    )
 
 
 VALUE_SETTINGS: tuple[str, ...] = tuple(
-    name for name in RuntimeSettings.model_fields if name != "provider_keys"
+    name for name in RuntimeSettings.model_fields if name not in ("provider_keys", "prices")
 )
-"""The settings admins see the value of, each stored in a row of its own name."""
+"""The settings admins see the value of, each stored in a row of its own name;
+`prices` has a row of its own name too, shown as `PricesSetting`."""
+PRICES = "prices"
 
 _API_KEY_SETTING_SUFFIX = "_api_key"
 
@@ -45,7 +61,7 @@ def api_key_setting(provider: str) -> str:
 def runtime_settings(rows: Mapping[str, Any]) -> RuntimeSettings:
     """The runtime settings in the `setting` rows (name to value); rows that are
     none (the JWT secret, the gallery share) are left out."""
-    values = {name: rows[name] for name in VALUE_SETTINGS if name in rows}
+    values = {name: rows[name] for name in (*VALUE_SETTINGS, PRICES) if name in rows}
     keys = {
         name.removesuffix(_API_KEY_SETTING_SUFFIX): value
         for name, value in rows.items()
@@ -67,6 +83,13 @@ class TextSetting(StoredBy):
     value: str
 
 
+class PricesSetting(StoredBy):
+    value: PriceTable
+    defaults: bool = Field(
+        description="True while no table was saved: `value` is the providers' list prices."
+    )
+
+
 class ApiKeyState(StoredBy):
     """A provider key as admins see it: never the key itself (SPEC §4.6)."""
 
@@ -86,6 +109,8 @@ class SettingsView(BaseModel):
     slot_concurrency_limit: NumberSetting
     provider_concurrency_limit: NumberSetting
     ingest_password: TextSetting = Field(description="Shown to admins, as the studio asked.")
+    on_failure_margin_seconds: NumberSetting
+    prices: PricesSetting
     provider_keys: dict[str, ApiKeyState] = Field(
         description="One entry per registered provider that takes an API key, by "
         "provider name: never the key, only whether one is configured and where from."
@@ -103,6 +128,11 @@ class SettingsUpdate(BaseModel):
     slot_concurrency_limit: int | None = Field(default=None, description="1–1000.")
     provider_concurrency_limit: int | None = Field(default=None, description="1–5000.")
     ingest_password: str | None = Field(default=None, description="Not empty; applies at once.")
+    on_failure_margin_seconds: int | None = Field(default=None, description="1–9 seconds.")
+    prices: PriceTable | None = Field(
+        default=None,
+        description="The whole price table, replacing the saved one (or the defaults).",
+    )
     provider_keys: dict[str, str | None] = Field(
         default_factory=dict,
         description='New API keys by provider name (`{"<name>": "…"}`); only the '

@@ -16,11 +16,14 @@ from photochanger.audit.repository import AuditRepository
 from photochanger.config import Settings
 from photochanger.db import Database
 from photochanger.errors import ValidationFailed, field_errors
+from photochanger.providers.pricing import PriceTable
 from photochanger.settings.repository import SettingRepository, StoredSetting
 from photochanger.settings.schemas import (
+    PRICES,
     VALUE_SETTINGS,
     ApiKeyState,
     NumberSetting,
+    PricesSetting,
     RuntimeSettings,
     SettingsView,
     TextSetting,
@@ -72,14 +75,21 @@ class SettingsService:
     next request, so a change needs no restart anywhere. `key_providers` are the
     registered providers that take an API key, each with a key on the page."""
 
-    def __init__(self, database: Database, config: Settings, key_providers: Sequence[str]) -> None:
+    def __init__(
+        self,
+        database: Database,
+        config: Settings,
+        key_providers: Sequence[str],
+        default_prices: PriceTable,
+    ) -> None:
         self._database = database
         self._config = config
         self._key_providers = tuple(key_providers)
+        self._default_prices = default_prices
 
     async def view(self) -> SettingsView:
         rows = await self._database.read(lambda c: SettingRepository(c).all_rows())
-        return settings_view(rows, self._config, self._key_providers)
+        return settings_view(rows, self._config, self._key_providers, self._default_prices)
 
     async def update(self, changes: dict[str, Any], actor: str) -> SettingsView:
         """Apply the fields sent, all or none: one transaction with one audit
@@ -89,7 +99,7 @@ class SettingsService:
         def apply(connection: Connection) -> tuple[list[str], dict[str, StoredSetting]]:
             repository = SettingRepository(connection)
             rows = repository.all_rows()
-            defaults = RuntimeSettings()
+            defaults = RuntimeSettings(prices=self._default_prices)
             before: dict[str, Any] = {}
             after: dict[str, Any] = {}
             for name, value in to_store.items():
@@ -121,7 +131,7 @@ class SettingsService:
             changed, rows = await self._database.write(apply)
         if changed:
             log.info("settings_changed", fields=changed, actor=actor)
-        return settings_view(rows, self._config, self._key_providers)
+        return settings_view(rows, self._config, self._key_providers, self._default_prices)
 
 
 def validated_changes(
@@ -145,7 +155,13 @@ def validated_changes(
         errors.extend(field_errors(error.errors()))
     if errors:
         raise ValidationFailed("some settings are not valid", errors)
-    return {**{name: getattr(validated, name) for name in candidate}, **keys}, to_clear
+    stored = {name: getattr(validated, name) for name in candidate}
+    if validated.prices is not None:
+        stored[PRICES] = validated.prices.model_dump(mode="json")
+    elif PRICES in candidate:
+        errors.append({"field": PRICES, "message": "must not be null"})
+        raise ValidationFailed("some settings are not valid", errors)
+    return {**stored, **keys}, to_clear
 
 
 def _key_changes(
@@ -172,7 +188,10 @@ def _key_changes(
 
 
 def settings_view(
-    rows: dict[str, StoredSetting], config: Settings, key_providers: Sequence[str]
+    rows: dict[str, StoredSetting],
+    config: Settings,
+    key_providers: Sequence[str],
+    default_prices: PriceTable,
 ) -> SettingsView:
     """What admins see: values with who set them; keys only as `ApiKeyState`.
     Rows that are not runtime settings (the JWT secret, the gallery share) are
@@ -190,6 +209,13 @@ def settings_view(
             fields[name] = NumberSetting(value=value, **stamp)
         else:
             fields[name] = TextSetting(value=value, **stamp)
+    prices = rows.get(PRICES)
+    fields[PRICES] = PricesSetting(
+        value=runtime.prices or default_prices,
+        defaults=runtime.prices is None,
+        updated_at=prices.updated_at if prices else None,
+        updated_by=prices.updated_by if prices else None,
+    )
     fields["provider_keys"] = {
         provider: _key_state(rows.get(api_key_setting(provider)), config.provider_api_key(provider))
         for provider in key_providers
@@ -224,4 +250,6 @@ def _last4(key: str) -> str | None:
 
 def _default(defaults: RuntimeSettings, name: str) -> Any:
     """A setting's value before it was first stored; None for a provider key."""
+    if name == PRICES and defaults.prices is not None:
+        return defaults.prices.model_dump(mode="json")
     return getattr(defaults, name) if name in VALUE_SETTINGS else None

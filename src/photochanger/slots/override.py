@@ -22,6 +22,9 @@ class SlotOverride:
     """True when the form sent `fallback` (null removes the slot's fallback)."""
     templates: Mapping[str, str | None] = field(default_factory=dict)
     """role -> template media id, merged over the slot's own by role; None drops the role."""
+    on_failure: str | None = None
+    max_input_megapixels: float | None = None
+    keep_metadata: bool | None = None
 
     def apply(self, slot: SlotConfig) -> SlotConfig:
         fallback = slot.fallback
@@ -33,4 +36,7 @@ class SlotOverride:
             operation=self.operation or slot.operation,
             settings=dict(self.settings) if self.settings is not None else slot.settings,
             fallback=fallback,
+            on_failure=self.on_failure or slot.on_failure,
+            max_input_megapixels=self.max_input_megapixels or slot.max_input_megapixels,
+            keep_metadata=slot.keep_metadata if self.keep_metadata is None else self.keep_metadata,
         )

@@ -35,6 +35,8 @@ class SlotConfig:
     active: bool
     size_limit_mb: int
     max_input_megapixels: float
+    keep_metadata: bool
+    daily_budget: float | None
     version: int
 
 

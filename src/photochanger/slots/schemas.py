@@ -63,6 +63,8 @@ class SlotDetail(BaseModel):
     active: bool
     size_limit_mb: int
     max_input_megapixels: float
+    keep_metadata: bool
+    daily_budget: float | None
     version: int
     updated_at: datetime
     updated_by: str
@@ -74,6 +76,20 @@ class SlotDetail(BaseModel):
 
 
 OnFailure = Literal["error", "original"]
+ON_FAILURE_HELP = (
+    "What the booth gets when the provider and its fallback fail: `error` (the "
+    "§3.2 error) or `original` (200 with the guest's own photo, upright and without "
+    "metadata, marked `X-PhotoChanger-Degraded`), answered `on_failure_margin_seconds` "
+    "before the window closes."
+)
+MEGAPIXELS_HELP = (
+    "A photo larger than this is scaled down (upright, high-quality resampling) "
+    "before it is sent to a remote provider; `local` works at full size."
+)
+KEEP_METADATA_HELP = (
+    "Keep the guest photo's EXIF/XMP/IPTC (GPS, camera serial, owner) in results; "
+    "off by default, when the orientation is applied to the pixels instead."
+)
 
 
 class SlotUpdate(BaseModel):
@@ -90,10 +106,21 @@ class SlotUpdate(BaseModel):
     fallback: FallbackConfig | None = Field(
         default=None, description="null removes the fallback; left out keeps it."
     )
-    on_failure: OnFailure | None = None
+    on_failure: OnFailure | None = Field(default=None, description=ON_FAILURE_HELP)
     active: bool | None = None
     size_limit_mb: int | None = Field(default=None, ge=1, le=20)
-    max_input_megapixels: float | None = Field(default=None, gt=0, le=100)
+    max_input_megapixels: float | None = Field(
+        default=None, ge=0.1, le=100, description=MEGAPIXELS_HELP
+    )
+    keep_metadata: bool | None = Field(default=None, description=KEEP_METADATA_HELP)
+    daily_budget: float | None = Field(
+        default=None,
+        ge=0,
+        le=1_000_000,
+        description="The most the slot may spend a day (UTC), in the price table's "
+        "currency; once reached, paid providers are skipped and the slot answers as "
+        "`on_failure` says. null removes it; left out keeps it.",
+    )
     template_media: dict[TemplateRole, str | None] = Field(
         default_factory=dict,
         description="role -> template media id, merged by role: a role not named keeps "
@@ -115,6 +142,9 @@ class SlotPayload(BaseModel):
     settings: dict[str, Any] | None = None
     fallback: FallbackConfig | None = None
     template_media: dict[TemplateRole, str | None] = Field(default_factory=dict)
+    on_failure: OnFailure | None = None
+    max_input_megapixels: float | None = Field(default=None, ge=0.1, le=100)
+    keep_metadata: bool | None = None
 
 
 class AuditRecord(BaseModel):

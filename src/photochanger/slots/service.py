@@ -49,7 +49,11 @@ CONFIG_FIELDS = (
     "active",
     "size_limit_mb",
     "max_input_megapixels",
+    "keep_metadata",
+    "daily_budget",
 )
+NULLABLE_FIELDS = ("fallback", "settings", "daily_budget")
+"""null removes the fallback and the budget; null settings are {}."""
 
 
 def provider_errors(
@@ -194,11 +198,10 @@ class SlotService:
         given = change.model_fields_set
         values = {name: getattr(current, name) for name in CONFIG_FIELDS}
         values.update({name: getattr(change, name) for name in CONFIG_FIELDS if name in given})
-        # Only the fallback may be null (no fallback); null settings are {}.
         errors = [
             {"field": name, "message": "must not be null"}
             for name in CONFIG_FIELDS
-            if values[name] is None and name not in ("fallback", "settings")
+            if values[name] is None and name not in NULLABLE_FIELDS
         ]
         if errors:
             raise ValidationFailed(f"{slot_id} was not saved: fix the fields named", errors)
@@ -256,6 +259,9 @@ class SlotService:
                 settings=settings,
                 fallback=fallback,
                 replaces_fallback="fallback" in payload.model_fields_set,
+                on_failure=payload.on_failure,
+                max_input_megapixels=payload.max_input_megapixels,
+                keep_metadata=payload.keep_metadata,
                 templates={str(role): id_ for role, id_ in payload.template_media.items()},
             )
 

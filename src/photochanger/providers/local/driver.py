@@ -27,6 +27,7 @@ from photochanger.providers.local.settings import (
     EnhanceSettings,
     StylizeSettings,
 )
+from photochanger.providers.pricing import ModelPrice
 from photochanger.workers import forkserver_context
 
 BACKGROUND_ROLE = "background"
@@ -72,6 +73,8 @@ class LocalDriver:
     }
 
     takes_api_key: bool = False
+    remote: bool = False
+    prices: Mapping[str, ModelPrice] = {}
     default_base_url: str | None = None
     check: CheckRequest | None = None
     """Nothing to check: it needs no key and no network."""
