@@ -5,16 +5,19 @@ server published, as the real one does, and that link dies with the job."""
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from PIL import Image
 from sqlalchemy import select
 
 from conftest import LiveServer, start_live_server
 from fakes.turbotext import RESULT_PNG, FakeTurbotext, json_answer
 from fakes.turbotext_bench import API_KEY, PROMPT
+from ingest.photos_with_metadata import guest_photo, leaks, mark_corner
 from photochanger.config import Settings
 from photochanger.models import Job, MediaObject
 from support import SessionFactory, assert_error, booth_fields, configure_slot, make_image
@@ -178,3 +181,32 @@ async def test_a_turbotext_error_is_a_provider_error_and_the_input_is_discarded(
     )
     assert job.result_key is None
     await assert_published_then_discarded(http, server, config, factory, fake, job)
+
+
+async def test_turbotext_fetches_the_downscaled_upright_photo(
+    http: httpx.AsyncClient,
+    factory: SessionFactory,
+    fake: FakeTurbotext,
+    turbotext_slot: str,
+) -> None:
+    """SPEC §10: what Turbotext fetches from its provider-media URL is the photo
+    as every remote provider gets it — upright, without metadata, at most the
+    slot's `max_input_megapixels` — not the booth's 12 MP file."""
+    await configure_slot(factory, turbotext_slot, max_input_megapixels=3.0)
+    photo = guest_photo("JPEG", (4000, 3000), orientation=6)
+    response = await http.post(
+        f"/api/ingest/{turbotext_slot}",
+        data=booth_fields(),
+        files={"fileToUpload": ("IMG_0002.JPG", photo, "image/jpeg")},
+    )
+    assert response.status_code == 200, response.text
+    (fetch,) = fake.fetches
+    assert fetch.content_type == "image/jpeg"
+    with Image.open(io.BytesIO(fetch.content)) as sent:
+        width, height = sent.size
+    assert 2_700_000 < width * height <= 3_000_000
+    assert height > width
+    assert mark_corner(fetch.content) == "top-right"
+    assert leaks(fetch.content) == []
+    job = await the_job(factory)
+    assert (job.sent_width, job.sent_height, job.sent_size) == (width, height, len(fetch.content))

@@ -87,6 +87,7 @@ def _shrunk(image: Image.Image, max_pixels: int) -> SentImage:
     resized = rgb.resize(target, Image.Resampling.LANCZOS)
     turn = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
     upright = resized.transpose(turn) if turn is not None else resized
+    upright.info.clear()  # Pillow writes a source's JPEG comment again unless told not to
     out = io.BytesIO()
     extra = {"icc_profile": icc} if icc else {}
     if transparent:
@@ -95,4 +96,4 @@ def _shrunk(image: Image.Image, max_pixels: int) -> SentImage:
     else:
         upright.save(out, "JPEG", quality=SENT_JPEG_QUALITY, **extra)
         mime = "image/jpeg"
-    return SentImage(out.getvalue(), mime, upright.width, upright.height)
+    return SentImage(without_metadata(out.getvalue()), mime, upright.width, upright.height)

@@ -99,6 +99,7 @@ def upright(data: bytes) -> bytes:
                 lossless = fmt == "WEBP" and _webp_is_lossless(data)
                 subsampling = _jpeg_subsampling(image) if fmt == "JPEG" else None
                 turned = ImageOps.exif_transpose(image)
+                turned.info.clear()  # or Pillow writes the JPEG comment again
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise UnreadablePhoto(f"the image cannot be decoded ({type(exc).__name__})") from None
     out = io.BytesIO()

@@ -128,7 +128,9 @@ class SettingsUpdate(BaseModel):
     slot_concurrency_limit: int | None = Field(default=None, description="1–1000.")
     provider_concurrency_limit: int | None = Field(default=None, description="1–5000.")
     ingest_password: str | None = Field(default=None, description="Not empty; applies at once.")
-    on_failure_margin_seconds: int | None = Field(default=None, description="1–9 seconds.")
+    on_failure_margin_seconds: int | None = Field(
+        default=None, ge=1, le=9, description="1–9 seconds."
+    )
     prices: PriceTable | None = Field(
         default=None,
         description="The whole price table, replacing the saved one (or the defaults).",

@@ -1,0 +1,137 @@
+"""Metadata removal on the container (SPEC §10 "guests' privacy"): what goes,
+what stays, pixels untouched when the photo is upright, malformed files refused."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ingest.photos_with_metadata import guest_photo, leaks, mark_corner
+from photochanger.media.downscale import for_remote
+from photochanger.media.metadata import UnreadablePhoto, without_metadata
+
+
+def pixels(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_an_upright_photo_loses_its_metadata_and_keeps_its_pixels(fmt: str) -> None:
+    photo = guest_photo(fmt)
+    cleaned = without_metadata(photo)
+    assert leaks(photo)
+    assert leaks(cleaned) == []
+    assert len(cleaned) < len(photo)
+    assert np.array_equal(pixels(cleaned), pixels(photo))  # not re-encoded
+
+
+@pytest.mark.parametrize(
+    ("orientation", "corner"),
+    [(3, "bottom-right"), (6, "top-right"), (8, "bottom-left"), (2, "top-right")],
+)
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_a_turned_photo_is_made_upright(fmt: str, orientation: int, corner: str) -> None:
+    cleaned = without_metadata(guest_photo(fmt, (400, 300), orientation))
+    with Image.open(io.BytesIO(cleaned)) as image:
+        assert image.format == fmt
+        assert image.size == ((300, 400) if orientation in (6, 8) else (400, 300))
+    assert mark_corner(cleaned) == corner
+    assert leaks(cleaned) == []
+
+
+def test_a_clean_photo_comes_back_as_the_same_object() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 20, 30)).save(out, "JPEG")
+    photo = out.getvalue()
+    assert without_metadata(photo) is photo
+
+
+def test_jpeg_keeps_its_colour_profile_and_drops_what_follows_its_end() -> None:
+    out = io.BytesIO()
+    icc = b"\0" * 128 + b"a made-up profile the decoder never reads"
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, "JPEG", icc_profile=icc)
+    polyglot = out.getvalue() + b"<script>alert('GPS 55.7N')</script>"
+    cleaned = without_metadata(polyglot)
+    assert cleaned.endswith(b"\xff\xd9")
+    assert b"<script>" not in cleaned
+    with Image.open(io.BytesIO(cleaned)) as image:
+        assert image.info["icc_profile"] == icc
+
+
+def test_a_jpeg_app_segment_between_progressive_scans_is_dropped() -> None:
+    out = io.BytesIO()
+    Image.fromarray(np.full((32, 32, 3), 90, np.uint8)).save(out, "JPEG", progressive=True)
+    data = out.getvalue()
+    second_scan = data.index(b"\xff\xda", data.index(b"\xff\xda") + 2)
+    xmp = b"http://ns.adobe.com/xap/1.0/\0<x:GPSLatitude>55</x:GPSLatitude>"
+    segment = b"\xff\xe1" + struct.pack(">H", len(xmp) + 2) + xmp
+    sneaky = data[:second_scan] + segment + data[second_scan:]
+    cleaned = without_metadata(sneaky)
+    assert b"GPSLatitude" not in cleaned
+    assert np.array_equal(pixels(cleaned), pixels(data))
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def test_png_keeps_transparency_and_drops_text_after_iend() -> None:
+    out = io.BytesIO()
+    Image.new("RGBA", (20, 10), (0, 0, 255, 128)).save(out, "PNG")
+    data = out.getvalue()
+    idat = data.index(b"IDAT") - 4
+    private = png_chunk(b"tIME", b"\x07\xea\x0c\x07\x12\x00\x00") + png_chunk(
+        b"zTXt", b"Author\0\0" + zlib.compress(b"Ivan")
+    )
+    sneaky = data[:idat] + private + data[idat:] + png_chunk(b"tEXt", b"GPS\x0055.7N")
+    cleaned = without_metadata(sneaky)
+    assert cleaned == data
+    with Image.open(io.BytesIO(cleaned)) as image:
+        assert image.getpixel((3, 3)) == (0, 0, 255, 128)
+
+
+def test_webp_clears_the_flags_of_what_it_drops() -> None:
+    cleaned = without_metadata(guest_photo("WEBP"))
+    assert b"EXIF" not in cleaned
+    vp8x = cleaned.index(b"VP8X")
+    assert cleaned[vp8x + 8] & 0x0C == 0
+    assert struct.unpack_from("<I", cleaned, 4)[0] == len(cleaned) - 8
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        b"\xff\xd8\xff\xe1\xff\xff" + b"\0" * 10,  # a segment longer than the file
+        b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR",  # a chunk cut short
+        b"RIFF\x20\0\0\0WEBPVP8X\x40\0\0\0",
+        b"GIF89a...",
+    ],
+)
+def test_a_malformed_file_is_refused(broken: bytes) -> None:
+    with pytest.raises(UnreadablePhoto):
+        without_metadata(broken)
+
+
+def test_for_remote_keeps_a_small_photo_as_it_is_but_clean() -> None:
+    photo = guest_photo("PNG", (400, 300))
+    sent = for_remote(photo, 4.0)
+    assert (sent.mime, sent.width, sent.height) == ("image/png", 400, 300)
+    assert np.array_equal(pixels(sent.data), pixels(photo))
+    assert leaks(sent.data) == []
+
+
+def test_for_remote_keeps_transparency_as_png() -> None:
+    out = io.BytesIO()
+    Image.new("RGBA", (3000, 2000), (0, 255, 0, 100)).save(out, "PNG")
+    sent = for_remote(out.getvalue(), 1.0)
+    assert sent.mime == "image/png"
+    assert sent.width * sent.height <= 1_000_000
+    with Image.open(io.BytesIO(sent.data)) as image:
+        assert image.mode == "RGBA"
+        assert image.getpixel((10, 10))[3] == 100
