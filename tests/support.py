@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import socket
@@ -373,3 +374,15 @@ async def insert_jobs(factory: SessionFactory, rows: list[dict[str, Any]]) -> No
     """Many job rows in one statement (executemany)."""
     async with factory() as session, session.begin():
         await session.execute(insert(Job), rows)
+
+
+async def utc_today() -> datetime:
+    """The start of the current UTC day, not about to roll over while a test runs
+    (spend and budgets are counted per UTC day)."""
+    now = utcnow()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    left = midnight + timedelta(days=1) - now
+    if left < timedelta(seconds=30):
+        await asyncio.sleep(left.total_seconds() + 0.1)
+        midnight += timedelta(days=1)
+    return midnight

@@ -84,7 +84,14 @@ FEATURE_USES: Mapping[str, Mapping[str, str]] = {
         "auth.repository": "it prunes old login failures",
         "slots.repository": "it checks the slot it is asked to clean",
     },
-    "slots": {"template_media": "a slot lists and binds the template images it uses"},
+    "slots": {
+        "template_media": "a slot lists and binds the template images it uses",
+        "settings.repository": "spend is shown in the saved price table's currency",
+    },
+    "stats": {
+        "settings.repository": "spend is shown in the saved price table's currency",
+        "jobs.export": "the spend CSV guards its cells as the job export does",
+    },
 }
 """The one-way uses between feature packages: importer -> module prefix -> why."""
 

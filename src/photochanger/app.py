@@ -117,7 +117,7 @@ def create_app(
             jobs=JobService(database, config),
             media=MediaService(database, store, previews),
             gallery=GalleryService(database),
-            stats=StatsService(database),
+            stats=StatsService(database, registry.default_prices().currency),
             cleanup=cleanup,
         )
         periodic_cleanup = None

@@ -102,6 +102,45 @@ async def test_links_only_while_the_result_is_kept(
     assert (failed["public_result_url"], failed["preview_url"]) == (None, None)
 
 
+async def test_a_degraded_job_shows_its_reason_cost_usage_and_what_was_sent(
+    admin_client: httpx.AsyncClient, factory: SessionFactory
+) -> None:
+    usage = {"model": "gemini-3.1-flash-image", "input_text_tokens": 120, "reported": {}}
+    attempt = {"provider": "gemini", "outcome": "error", "usage": usage, "cost_micros": 1_234}
+    await insert_jobs(
+        factory,
+        [
+            job_row(
+                "job-safety",
+                utcnow(),
+                provider="gemini",
+                produced_by="original",
+                degraded_reason="provider_error:IMAGE_SAFETY",
+                attempts=[attempt],
+                cost_micros=1_234,
+                sent_size=412_000,
+                sent_width=2309,
+                sent_height=1732,
+            ),
+            job_row("job-plain", utcnow()),
+        ],
+    )
+
+    job = (await admin_client.get("/api/jobs/job-safety")).json()
+    plain = (await admin_client.get("/api/jobs/job-plain")).json()
+
+    assert (job["status"], job["outcome"]) == ("done", "degraded")
+    assert (job["degraded_reason"], job["produced_by"]) == (
+        "provider_error:IMAGE_SAFETY",
+        "original",
+    )
+    assert job["cost"] == 0.001234
+    assert (job["sent_size"], job["sent_width"], job["sent_height"]) == (412_000, 2309, 1732)
+    assert job["attempts"] == [attempt]
+    assert (plain["outcome"], plain["degraded_reason"], plain["cost"]) == ("success", None, None)
+    assert (plain["sent_size"], plain["sent_width"], plain["sent_height"]) == (None, None, None)
+
+
 async def test_an_unknown_job_is_404(admin_client: httpx.AsyncClient) -> None:
     assert_error(await admin_client.get("/api/jobs/no-such-job"), 404, "job_not_found")
     assert_error(await admin_client.get("/api/jobs/" + "x" * 65), 404, "job_not_found")

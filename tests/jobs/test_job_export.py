@@ -65,12 +65,51 @@ async def test_text_cells_survive_quoting_and_cannot_run_as_formulas(
     assert rows[0]["result_size"] == ""
 
 
+async def test_degraded_reason_cost_and_the_photo_sent(
+    admin_client: httpx.AsyncClient, factory: SessionFactory
+) -> None:
+    now = utcnow()
+    await insert_jobs(
+        factory,
+        [
+            job_row(
+                "job-degraded",
+                now - timedelta(minutes=1),
+                produced_by="original",
+                degraded_reason="provider_error:IMAGE_SAFETY",
+                cost_micros=39_000,
+                sent_size=412_000,
+                sent_width=2309,
+                sent_height=1732,
+            ),
+            job_row("job-free", now, cost_micros=0),
+            job_row("job-unpriced", now - timedelta(minutes=2)),
+        ],
+    )
+
+    rows = {row["id"]: row for row in parse(await admin_client.get("/api/jobs.csv"))}
+    degraded = parse(await admin_client.get("/api/jobs.csv", params={"outcome": "degraded"}))
+
+    row = rows["job-degraded"]
+    assert row["degraded_reason"] == "provider_error:IMAGE_SAFETY"
+    assert row["produced_by"] == "original"
+    assert row["cost"] == "0.039000"
+    assert (row["sent_size"], row["sent_width"], row["sent_height"]) == ("412000", "2309", "1732")
+    assert rows["job-free"]["cost"] == "0.000000"
+    assert rows["job-unpriced"]["cost"] == ""
+    assert rows["job-unpriced"]["sent_size"] == ""
+    assert [row["id"] for row in degraded] == ["job-degraded"]
+
+
 async def test_header_only_when_nothing_matches(admin_client: httpx.AsyncClient) -> None:
     response = await admin_client.get("/api/jobs.csv", params={"slot_id": "slot-015"})
     lines = list(csv.reader(io.StringIO(response.text, newline="")))
     assert len(lines) == 1
     assert lines[0][:4] == ["id", "slot_id", "source", "status"]
     assert "booth_metadata" in lines[0]
+    assert {"degraded_reason", "cost", "sent_size", "sent_width", "sent_height"} <= set(lines[0])
+    assert "cost_micros" not in lines[0]
+    assert len(lines[0]) == len(set(lines[0]))
 
 
 async def test_every_row_across_many_pages_once_with_the_filters(

@@ -103,6 +103,7 @@ async def test_keyset_pages_have_no_duplicates_or_gaps_while_jobs_arrive(
         ({"limit": 501}, "query.limit"),
         ({"status": "lost"}, "query.status"),
         ({"source": "fax"}, "query.source"),
+        ({"outcome": "great"}, "query.outcome"),
         ({"slot_id": "../etc"}, "query.slot_id"),
         ({"from": "yesterday"}, "query.from"),
         ({"to": "2026-11-28T10:00:00"}, "query.to"),  # no time zone
@@ -121,3 +122,63 @@ async def test_limit_and_its_default(
     await insert_jobs(factory, [job_row(f"job-{n:03d}", at(n / 10)) for n in range(60)])
     assert len(await ids(admin_client)) == 50
     assert len(await ids(admin_client, limit=500)) == 60
+
+
+SAFETY = "provider_error:IMAGE_SAFETY"
+
+
+@pytest.fixture
+async def outcomes(factory: SessionFactory) -> None:
+    await insert_jobs(
+        factory,
+        [
+            job_row("ok", at(60), provider="gemini", produced_by="gemini", cost_micros=39_000),
+            job_row(
+                "safe",
+                at(50),
+                provider="gemini",
+                produced_by="original",
+                degraded_reason=SAFETY,
+                cost_micros=1_234,
+            ),
+            job_row("late", at(40), produced_by="original", degraded_reason="timeout"),
+            job_row("free", at(35), produced_by="local", cost_micros=0),
+            job_row("bad", at(30), status="failed"),
+            job_row("slow", at(20), status="timeout"),
+            job_row("wait", at(10), status="pending"),
+        ],
+    )
+
+
+@pytest.mark.usefixtures("outcomes")
+async def test_the_outcome_filter_tells_degraded_from_success(
+    admin_client: httpx.AsyncClient,
+) -> None:
+    assert await ids(admin_client, outcome="success") == ["free", "ok"]
+    assert await ids(admin_client, outcome="degraded") == ["late", "safe"]
+    assert await ids(admin_client, outcome="failed") == ["bad"]
+    assert await ids(admin_client, outcome="timeout") == ["slow"]
+    assert await ids(admin_client, outcome="pending") == ["wait"]
+    assert await ids(admin_client, status="done") == ["free", "late", "safe", "ok"]
+    assert await ids(admin_client, outcome="degraded", status="failed") == []
+    assert await ids(admin_client, outcome="success", to=at(45).isoformat()) == ["ok"]
+
+
+@pytest.mark.usefixtures("outcomes")
+async def test_a_summary_has_its_outcome_degraded_reason_and_cost(
+    admin_client: httpx.AsyncClient,
+) -> None:
+    page = (await admin_client.get("/api/jobs")).json()
+    jobs = {job["id"]: job for job in page["jobs"]}
+
+    def shown(job_id: str) -> tuple[Any, ...]:
+        job = jobs[job_id]
+        return job["outcome"], job["degraded_reason"], job["produced_by"], job["cost"]
+
+    assert shown("ok") == ("success", None, "gemini", 0.039)
+    assert shown("safe") == ("degraded", SAFETY, "original", 0.001234)
+    assert shown("late") == ("degraded", "timeout", "original", None)
+    assert shown("free") == ("success", None, "local", 0.0)
+    assert shown("bad") == ("failed", None, None, None)
+    assert shown("slow")[0] == "timeout"
+    assert shown("wait")[0] == "pending"

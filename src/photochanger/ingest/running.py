@@ -35,10 +35,10 @@ from photochanger.jobs.repository import JobRepository, final_times
 from photochanger.media.downscale import SentImage
 from photochanger.media.provider_media import ProviderMediaPublisher
 from photochanger.media.store import MediaStore
-from photochanger.models.base import utcnow
+from photochanger.models.base import utc_midnight, utcnow
 from photochanger.models.job import JobStatus
 from photochanger.providers.base import InputImage, JobContext, ProviderResult, TemplateImage
-from photochanger.providers.pricing import PriceTable, amount_to_micros
+from photochanger.providers.pricing import PriceTable, budget_reached
 from photochanger.slots.repository import SlotConfig, SlotRepository
 
 log = structlog.get_logger("photochanger.ingest")
@@ -178,12 +178,12 @@ class JobRunner:
         `daily_budget`, counted in the database so every replica agrees."""
         if slot.daily_budget is None or not any(step.driver.remote for step in steps):
             return False
-        today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        today = utc_midnight(utcnow())
         spent = await self._database.read(
-            lambda connection: JobRepository(connection).spent_since(slot.id, today)
+            lambda connection: SlotRepository(connection).spent_since([slot.id], today)
         )
-        if spent >= amount_to_micros(slot.daily_budget):
-            log.warning("slot_budget_spent", slot_id=slot.id, spent_micros=spent)
+        if budget_reached(slot.daily_budget, spent.get(slot.id, 0)):
+            log.warning("slot_budget_spent", slot_id=slot.id, spent_micros=spent[slot.id])
             return True
         return False
 

@@ -16,7 +16,7 @@ from photochanger.errors import (
     error_responses,
 )
 from photochanger.jobs.dependencies import JobServiceDep
-from photochanger.jobs.schemas import JobDetail, JobFilter, JobPage
+from photochanger.jobs.schemas import JobDetail, JobFilter, JobOutcome, JobPage
 from photochanger.models.base import utcnow
 from photochanger.models.job import JobSource, JobStatus
 
@@ -36,6 +36,13 @@ async def job_filter(
     started_to: Annotated[
         datetime | None, Query(alias="to", description="Jobs started before this time.")
     ] = None,
+    outcome: Annotated[
+        JobOutcome | None,
+        Query(
+            description="`success` (done with the provider's edit), `degraded` (done with "
+            "a `degraded_reason`), `failed`, `timeout` or `pending`."
+        ),
+    ] = None,
 ) -> JobFilter:
     problems = [
         {"field": f"query.{name}", "message": "give a time zone (e.g. Z or +03:00)"}
@@ -44,7 +51,7 @@ async def job_filter(
     ]
     if problems:
         raise ValidationFailed("times need a time zone", problems)
-    return JobFilter(slot_id, status, source, started_from, started_to)
+    return JobFilter(slot_id, status, source, started_from, started_to, outcome)
 
 
 JobFilterDep = Annotated[JobFilter, Depends(job_filter)]
@@ -58,10 +65,11 @@ async def list_jobs(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> JobPage:
-    """The job log, newest first, filtered by slot, status, source and start time
-    (`from` inclusive, `to` exclusive). Pages are keyset pages: pass `next_cursor`
-    as `cursor` to get the next, older page; jobs that arrive meanwhile do not
-    shift it (no duplicates, no gaps)."""
+    """The job log, newest first, filtered by slot, status, outcome, source and
+    start time (`from` inclusive, `to` exclusive). Each job has its `outcome`
+    (a degraded answer apart from a success) and estimated `cost`. Pages are
+    keyset pages: pass `next_cursor` as `cursor` to get the next, older page;
+    jobs that arrive meanwhile do not shift it (no duplicates, no gaps)."""
     return await jobs.page(where, limit=limit, cursor=cursor)
 
 
@@ -75,9 +83,9 @@ async def list_jobs(
 )
 async def export_jobs(admin: AdminUser, jobs: JobServiceDep, where: JobFilterDep) -> Any:
     """Every job matching the filters as CSV (UTF-8, a header row, newest first),
-    streamed page by page. `booth_metadata` is one JSON cell; a text cell that a
-    spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`) gets a
-    leading apostrophe."""
+    streamed page by page. `cost` is an amount with six decimals;
+    `booth_metadata` is one JSON cell; a text cell that a spreadsheet would run
+    as a formula (starting with `=`, `+`, `-`, `@`) gets a leading apostrophe."""
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     return StreamingResponse(
         jobs.export(where),
@@ -91,8 +99,10 @@ async def export_jobs(admin: AdminUser, jobs: JobServiceDep, where: JobFilterDep
 
 @router.get("/api/jobs/{job_id}", responses=error_responses(NotAuthenticated, JobNotFound))
 async def get_job(job_id: str, admin: AdminUser, jobs: JobServiceDep) -> JobDetail:
-    """One job: status, timings, failure reason and details, provider and which
-    configuration produced the result, the provider attempts, the input (size,
-    type, hashes, whether the booth's hash matched), the booth's metadata, and
-    the result with its public and preview links while it is kept."""
+    """One job: status and outcome, timings, failure reason and details, the
+    degraded reason, provider and which configuration produced the result, the
+    provider attempts with their usage and cost, the estimated cost, the input
+    (size, type, hashes, whether the booth's hash matched) and the photo as a
+    remote provider got it, the booth's metadata, and the result with its public
+    and preview links while it is kept."""
     return await jobs.detail(job_id)

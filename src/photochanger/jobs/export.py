@@ -10,6 +10,7 @@ import io
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Row
@@ -17,16 +18,27 @@ from sqlalchemy import Connection, Row
 from photochanger.db import Database
 from photochanger.jobs.queries import EXPORT_COLUMNS, Cursor, JobLog
 from photochanger.jobs.schemas import JobFilter
+from photochanger.providers.pricing import MICROS
 
 PAGE_ROWS = 2000
-HEADER = [column.key for column in EXPORT_COLUMNS]
+EXPORT_NAMES = {"cost_micros": "cost"}
+"""Columns the file names otherwise: the cost is an amount of the currency."""
+HEADER = [EXPORT_NAMES.get(column.key, column.key) for column in EXPORT_COLUMNS]
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV
 # injection, OWASP). Failure details and booth metadata carry text from
 # providers and booths, so such cells get a leading apostrophe: shown as text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> str | int:
+def amount_text(micros: int) -> str:
+    """Micros of the currency as an exact amount with six decimals."""
+    return f"{Decimal(micros) / MICROS:.6f}"
+
+
+def csv_cell(value: Any) -> str | int:
+    """A value as a CSV cell: empty for null, ISO 8601 times, JSON for
+    structures, numbers as they are, text that a spreadsheet would run as a
+    formula behind an apostrophe."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -44,7 +56,11 @@ def _cell(value: Any) -> str | int:
 def _lines(rows: list[Row[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerows([_cell(value) for value in row] for row in rows)
+    for row in rows:
+        values = row._asdict()
+        if values.get("cost_micros") is not None:
+            values["cost_micros"] = amount_text(values["cost_micros"])
+        writer.writerow([csv_cell(value) for value in values.values()])
     return buffer.getvalue()
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, or_, select
 
-from photochanger.jobs.schemas import JobFilter
+from photochanger.jobs.schemas import JobFilter, JobOutcome
 from photochanger.models import Job
+from photochanger.models.job import JobStatus
 
 LIST_COLUMNS = (
     Job.id,
@@ -25,6 +26,8 @@ LIST_COLUMNS = (
     Job.provider,
     Job.operation,
     Job.produced_by,
+    Job.degraded_reason,
+    Job.cost_micros,
     Job.started_at,
     Job.finished_at,
     Job.duration_ms,
@@ -38,13 +41,24 @@ EXPORT_COLUMNS = (
     # Everything but the attempts log and storage keys: what a spreadsheet needs.
     *LIST_COLUMNS,
     Job.failure_details,
-    Job.degraded_reason,
+    Job.sent_size,
+    Job.sent_width,
+    Job.sent_height,
     Job.deadline_at,
     Job.input_sha256,
     Job.client_hash_mismatch,
     Job.result_expires_at,
     Job.booth_metadata,
 )
+
+
+OUTCOME_CONDITIONS: dict[JobOutcome, list[Any]] = {
+    JobOutcome.success: [Job.status == JobStatus.done, Job.degraded_reason.is_(None)],
+    JobOutcome.degraded: [Job.status == JobStatus.done, Job.degraded_reason.is_not(None)],
+    JobOutcome.failed: [Job.status == JobStatus.failed],
+    JobOutcome.timeout: [Job.status == JobStatus.timeout],
+    JobOutcome.pending: [Job.status == JobStatus.pending],
+}
 
 
 class InvalidCursor(ValueError):
@@ -84,6 +98,8 @@ def _conditions(where: JobFilter) -> list[Any]:
         found.append(Job.status == where.status)
     if where.source is not None:
         found.append(Job.source == where.source)
+    if where.outcome is not None:
+        found += OUTCOME_CONDITIONS[where.outcome]
     if where.started_from is not None:
         found.append(Job.started_at >= where.started_from)
     if where.started_to is not None:

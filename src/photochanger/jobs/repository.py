@@ -55,12 +55,6 @@ _SAME_PHOTO = (
 SAME_PHOTO_CANDIDATES = 20
 """Jobs of one photo on one slot looked at: a re-send is answered by its original,
 so more than a few are rare (each needs the previous one to have failed)."""
-_SPENT = select(func.coalesce(func.sum(Job.cost_micros), 0)).where(
-    # Every source, named, so the sum is read from `ix_job_window` alone.
-    Job.source.in_([JobSource.ingest, JobSource.ui_test]),
-    Job.slot_id == bindparam("b_slot_id"),
-    Job.started_at >= bindparam("b_since"),
-)
 _FINISH = update(Job).where(Job.id == bindparam("b_job_id"), Job.status == PENDING)
 
 
@@ -139,11 +133,6 @@ class JobRepository:
         parameters = {"b_now": now, "b_slot_id": slot_id, "b_provider": provider}
         in_slot, for_provider = self.connection.execute(_COUNT_LIVE_PENDING, parameters).one()
         return int(in_slot), int(for_provider)
-
-    def spent_since(self, slot_id: str, since: datetime) -> int:
-        """The slot's estimated spend (micros) on jobs started since `since`,
-        test runs included: they are paid for too."""
-        return int(self.connection.scalar(_SPENT, {"b_slot_id": slot_id, "b_since": since}) or 0)
 
     def finish(self, job_id: str, status: JobStatus, **values: Any) -> bool:
         """Move a pending job to a final status, once. False when it was not

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,26 @@ from sqlalchemy import Row
 
 from photochanger.media.links import preview_url, result_url
 from photochanger.models.job import JobSource, JobStatus
+from photochanger.providers.pricing import micros_to_amount
+
+
+class JobOutcome(enum.StrEnum):
+    """How a job went, as the statistics count it: `done` split by whether the
+    booth got the provider's edit or a degraded answer (SPEC §10)."""
+
+    success = "success"
+    """Done with the provider's edit."""
+    degraded = "degraded"
+    """Done, answered with the guest's own photo or a free fallback's."""
+    failed = "failed"
+    timeout = "timeout"
+    pending = "pending"
+
+
+def outcome_of(status: str, degraded_reason: str | None) -> JobOutcome:
+    if status == JobStatus.done:
+        return JobOutcome.success if degraded_reason is None else JobOutcome.degraded
+    return JobOutcome(status)
 
 
 @dataclass(frozen=True)
@@ -24,6 +45,7 @@ class JobFilter:
     """Inclusive."""
     started_to: datetime | None = None
     """Exclusive."""
+    outcome: JobOutcome | None = None
 
 
 class JobSummary(BaseModel):
@@ -33,11 +55,24 @@ class JobSummary(BaseModel):
     slot_id: str
     source: JobSource
     status: JobStatus
+    outcome: JobOutcome = Field(
+        description="`success` (done with the provider's edit), `degraded` (done with "
+        "`degraded_reason`), `failed`, `timeout` or `pending`."
+    )
     failure_reason: str | None
+    degraded_reason: str | None = Field(
+        description="Set on a done job whose answer is not the provider's edit, and why: "
+        "`provider_error:IMAGE_SAFETY`, `timeout`, `budget`, …"
+    )
     provider: str = Field(description="The slot's primary provider when the job started.")
     operation: str
     produced_by: str | None = Field(
-        description="The provider that made the result (differs from `provider` after a fallback)."
+        description="The provider that made the result (differs from `provider` after a "
+        "fallback); `original` when the booth got the guest's own photo."
+    )
+    cost: float | None = Field(
+        description="Estimated cost of its provider calls in the price table's currency; "
+        "0 for free providers, null when no call reported priced usage."
     )
     started_at: datetime
     finished_at: datetime | None
@@ -49,7 +84,16 @@ class JobSummary(BaseModel):
 
     @classmethod
     def of(cls, row: Row[Any]) -> JobSummary:
-        return cls.model_validate(row._asdict())
+        return cls.model_validate(summary_values(row))
+
+
+def summary_values(row: Row[Any]) -> dict[str, Any]:
+    """The row's columns with the `outcome` and the `cost` amount they give."""
+    values = row._asdict()
+    values["outcome"] = outcome_of(row.status, row.degraded_reason)
+    micros = values.pop("cost_micros")
+    values["cost"] = None if micros is None else micros_to_amount(micros)
+    return values
 
 
 class JobPage(BaseModel):
@@ -63,12 +107,18 @@ class JobDetail(JobSummary):
     """Everything the job records, for the admin's job page."""
 
     failure_details: str | None
-    degraded_reason: str | None
     slot_version: int | None
     deadline_at: datetime
     attempts: list[dict[str, Any]] = Field(
-        description="Each provider call: provider, step, outcome, timings."
+        description="Each provider call: provider, step, outcome, timings, and the "
+        "`usage` it reported with its `cost_micros` (millionths of the currency)."
     )
+    sent_size: int | None = Field(
+        description="Bytes of the photo as a remote provider got it (downscaled, upright, "
+        "without metadata); null when it went as uploaded."
+    )
+    sent_width: int | None
+    sent_height: int | None
     input_sha1: str
     input_sha256: str
     client_hash: str | None
@@ -84,7 +134,7 @@ class JobDetail(JobSummary):
 
     @classmethod
     def of_row(cls, row: Row[Any], *, public_base_url: str, now: datetime) -> JobDetail:
-        values = row._asdict()
+        values = summary_values(row)
         live = (
             row.status == JobStatus.done
             and row.result_key is not None

@@ -27,6 +27,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def utc_midnight(moment: datetime) -> datetime:
+    """The start of the UTC day holding `moment`: spend and budgets are per UTC day."""
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC in Python on both databases (SQLite keeps naive UTC text)."""
 

@@ -109,3 +109,10 @@ def micros_to_amount(micros: int) -> float:
 
 def amount_to_micros(amount: float) -> int:
     return int((Decimal(str(amount)) * MICROS).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def budget_reached(daily_budget: float | None, spent_micros: int) -> bool:
+    """Whether a slot that spent `spent_micros` today has reached its daily
+    budget (None: no budget). The ingest, the dashboard and the statistics
+    all decide it here."""
+    return daily_budget is not None and spent_micros >= amount_to_micros(daily_budget)

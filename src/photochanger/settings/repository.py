@@ -10,6 +10,8 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from photochanger.models import Setting
 from photochanger.models.base import utcnow
+from photochanger.providers.pricing import PriceTable
+from photochanger.settings.schemas import PRICES
 
 _ALL_VALUES = select(Setting.key, Setting.value)
 _ALL_ROWS = select(Setting.key, Setting.value, Setting.updated_at, Setting.updated_by)
@@ -38,6 +40,12 @@ class SettingRepository:
         query = _ALL_ROWS.where(Setting.key == key)
         row = self.connection.execute(query).first()
         return None if row is None else StoredSetting(row.value, row.updated_at, row.updated_by)
+
+    def price_currency(self) -> str | None:
+        """The currency of the saved price table, in which every cost and budget
+        is; None while none is saved (the providers' list prices apply)."""
+        stored = self.get(PRICES)
+        return None if stored is None else PriceTable.model_validate(stored.value).currency
 
     def delete(self, key: str) -> None:
         """Forget a key, so its default (or the environment's value) applies again."""

@@ -22,7 +22,9 @@ router = APIRouter(tags=["slots"])
 @router.get("/api/slots", responses=error_responses(NotAuthenticated))
 async def list_slots(slots: SlotServiceDep, _admin: AdminUser) -> SlotList:
     """All 15 slots for the dashboard: name, provider, operation, active, version,
-    who saved it last and when, the ingest URL, and when its last job started."""
+    who saved it last and when, the ingest URL, when its last job started, and
+    what it spent today (UTC, test runs included) against its `daily_budget`,
+    in the price table's `currency`."""
     return await slots.list_slots()
 
 

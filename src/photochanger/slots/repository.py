@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
 
 from photochanger.models import Job, MediaObject, Slot, TemplateMedia
+from photochanger.models.job import JobSource
 
 SLOT_ID_PATTERN = re.compile(r"slot-\d{3}")
 MAX_RESULT_AGE = timedelta(days=91)
@@ -103,10 +104,28 @@ class SlotRepository:
             Slot.version,
             Slot.updated_at,
             Slot.updated_by,
+            Slot.daily_budget,
             last_job(Job.started_at).label("last_job_at"),
             last_job(Job.status).label("last_job_status"),
         ).order_by(Slot.id)
         return list(self.connection.execute(query))
+
+    def spent_since(self, slot_ids: Sequence[str], since: datetime) -> dict[str, int]:
+        """Each slot's estimated spend (micros) on jobs of every source started
+        since `since`, in one grouped query; a slot without any is left out.
+        Sources and slots are named so the sums come from `ix_job_window` alone,
+        one started_at range per slot and source."""
+        query = (
+            select(Job.slot_id, func.sum(Job.cost_micros).label("cost_micros"))
+            .where(
+                Job.source.in_([JobSource.ingest, JobSource.ui_test]),
+                Job.slot_id.in_(list(slot_ids)),
+                Job.started_at >= since,
+                Job.cost_micros.is_not(None),
+            )
+            .group_by(Job.slot_id)
+        )
+        return {row.slot_id: int(row.cost_micros) for row in self.connection.execute(query)}
 
     def get_full(self, slot_id: str, *, for_update: bool = False) -> Row[Any] | None:
         """Every column of the slot; `for_update` locks the row on PostgreSQL so

@@ -24,9 +24,22 @@ class SlotSummary(BaseModel):
     last_job_status: str | None = Field(
         description="That job's status: `pending`, `done`, `failed` or `timeout`."
     )
+    daily_budget: float | None = Field(
+        description="The most the slot may spend a UTC day, in `currency`; null: no limit."
+    )
+    spent_today: float = Field(
+        description="Estimated cost of its jobs started since 00:00 UTC, test runs "
+        "included, in `currency`."
+    )
+    budget_reached: bool = Field(
+        description="`spent_today` is at or over `daily_budget`: its paid providers are "
+        "skipped until midnight UTC."
+    )
 
 
 class SlotList(BaseModel):
+    currency: str = Field(description="ISO 4217 code of the amounts: the price table's.")
+    spent_today: float = Field(description="Every slot's `spent_today` together.")
     slots: list[SlotSummary]
 
 

@@ -19,8 +19,10 @@ from photochanger.errors import (
     field_errors,
 )
 from photochanger.media.links import preview_url, result_url
-from photochanger.models.base import utcnow
+from photochanger.models.base import utc_midnight, utcnow
+from photochanger.providers.pricing import budget_reached, micros_to_amount
 from photochanger.providers.registry import ProviderRegistry, UnknownProvider
+from photochanger.settings.repository import SettingRepository
 from photochanger.slots.override import SlotOverride
 from photochanger.slots.repository import SlotRepository
 from photochanger.slots.schemas import (
@@ -129,9 +131,32 @@ class SlotService:
         return f"{self._base}/api/ingest/{slot_id}"
 
     async def list_slots(self) -> SlotList:
-        rows = await self._database.read(lambda c: SlotRepository(c).overview())
+        """Every slot with its last job and what it spent today (UTC), in the
+        price table's currency."""
+
+        def read(connection: Connection) -> tuple[list[Row[Any]], dict[str, int], str | None]:
+            slots = SlotRepository(connection)
+            rows = slots.overview()
+            spent = slots.spent_since([row.id for row in rows], utc_midnight(utcnow()))
+            return rows, spent, SettingRepository(connection).price_currency()
+
+        rows, spent, currency = await self._database.read(read)
+        summaries = []
+        for row in rows:
+            micros = spent.get(row.id, 0)
+            reached = budget_reached(row.daily_budget, micros)
+            summaries.append(
+                SlotSummary(
+                    **row._asdict(),
+                    ingest_url=self.ingest_url(row.id),
+                    spent_today=micros_to_amount(micros),
+                    budget_reached=reached,
+                )
+            )
         return SlotList(
-            slots=[SlotSummary(**row._asdict(), ingest_url=self.ingest_url(row.id)) for row in rows]
+            currency=currency or self._registry.default_prices().currency,
+            spent_today=micros_to_amount(sum(spent.values())),
+            slots=summaries,
         )
 
     async def detail(self, slot_id: str) -> SlotDetail:

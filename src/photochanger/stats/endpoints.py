@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
 
 from photochanger.auth.dependencies import AdminUser
 from photochanger.errors import NotAuthenticated, ValidationFailed, error_responses
@@ -14,6 +15,7 @@ from photochanger.stats.schemas import (
     FailureBreakdown,
     Overview,
     SlotsStats,
+    Spend,
     StatsSource,
     TimeSeries,
 )
@@ -22,6 +24,7 @@ router = APIRouter(tags=["stats"])
 
 MAX_WINDOW_MINUTES = 30 * 24 * 60
 MAX_BUCKETS = 1000
+MAX_SPEND_DAYS = 92
 ERRORS = error_responses(NotAuthenticated, ValidationFailed)
 
 WindowMinutes = Annotated[
@@ -46,18 +49,49 @@ async def window(window_minutes: WindowMinutes = 60, source: Source = "ingest") 
 WindowDep = Annotated[Window, Depends(window)]
 
 
+@dataclass(frozen=True)
+class SpendPeriod:
+    source: StatsSource
+    days: int
+
+
+async def spend_period(
+    days: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_SPEND_DAYS,
+            description="How many UTC days, today the last (1–92).",
+        ),
+    ] = 7,
+    source: Annotated[
+        StatsSource,
+        Query(
+            description="Which jobs count: `all` (default: the admins' test runs cost "
+            "money too), `ingest` or `ui_test`."
+        ),
+    ] = "all",
+) -> SpendPeriod:
+    return SpendPeriod(source, days)
+
+
+SpendPeriodDep = Annotated[SpendPeriod, Depends(spend_period)]
+
+
 @router.get("/api/stats/overview", responses=ERRORS)
 async def overview(admin: AdminUser, stats: StatsServiceDep, last: WindowDep) -> Overview:
     """The whole system and each of the 15 slots: jobs started in the window by
-    outcome, all-time job count, storage used; per slot also its last success
-    and its last error (any time)."""
+    outcome (a degraded answer apart from a success) and their estimated cost,
+    all-time job count, storage used; per slot also its last success and its
+    last error (any time)."""
     return await stats.overview(last.source, last.minutes)
 
 
 @router.get("/api/stats/slots", responses=ERRORS)
 async def slots(admin: AdminUser, stats: StatsServiceDep, last: WindowDep) -> SlotsStats:
-    """Active slots that had jobs in the window, with their counts,
-    `success_rate` and `timeout_rate` (shares of the jobs started in the window)."""
+    """Active slots that had jobs in the window, with their counts, cost,
+    `success_rate`, `degraded_rate` and `timeout_rate` (shares of the jobs
+    started in the window)."""
     return await stats.slots(last.source, last.minutes)
 
 
@@ -86,6 +120,44 @@ async def timeseries(
 
 @router.get("/api/stats/failures", responses=ERRORS)
 async def failures(admin: AdminUser, stats: StatsServiceDep, last: WindowDep) -> FailureBreakdown:
-    """Failed and timed-out jobs of the window by slot, provider and failure
-    reason (SPEC §10 "failure reasons in view"), most frequent first per slot."""
+    """Failed, timed-out and degraded jobs of the window by slot, provider and
+    reason (SPEC §10 "failure reasons in view"), most frequent first per slot.
+    A degraded job is done but answered with the guest's own photo or a free
+    fallback's; its reason is its `degraded_reason` (a safety refusal:
+    `provider_error:IMAGE_SAFETY`)."""
     return await stats.failures(last.source, last.minutes)
+
+
+@router.get("/api/stats/spend", responses=ERRORS)
+async def spend(admin: AdminUser, stats: StatsServiceDep, period: SpendPeriodDep) -> Spend:
+    """The estimated cost of the jobs (SPEC §10 "spend in view") on each of the
+    last `days` UTC days, today the last, in the price table's currency: per day
+    its total and its slots; per slot its total over the days, what it spent
+    today (every source: what its `daily_budget` counts) and whether it reached
+    that budget. `jobs` counts the jobs with a known cost; a job of an unpriced
+    model has none and counts nowhere here."""
+    return (await stats.spend(period.source, period.days)).answer()
+
+
+@router.get(
+    "/api/stats/spend.csv",
+    response_class=Response,
+    responses={
+        200: {"description": "The spend as CSV.", "content": {"text/csv": {}}},
+        **ERRORS,
+    },
+)
+async def spend_csv(admin: AdminUser, stats: StatsServiceDep, period: SpendPeriodDep) -> Response:
+    """The spend of `GET /api/stats/spend` as a CSV download: a header
+    `date,slot_id,slot_name,jobs,cost,currency`, then a row per day and slot
+    with jobs of a known cost, oldest day first. `cost` has six decimals; a
+    slot name a spreadsheet would run as a formula gets a leading apostrophe."""
+    figures = await stats.spend(period.source, period.days)
+    return Response(
+        figures.csv_text(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{figures.file_name}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     Row,
     and_,
+    case,
     cast,
     extract,
     func,
@@ -31,6 +32,8 @@ from sqlalchemy import (
 from photochanger.models import Job, MediaObject, Slot
 
 DONE = Job.status == "done"
+SUCCESS = and_(DONE, Job.degraded_reason.is_(None))
+DEGRADED = and_(DONE, Job.degraded_reason.is_not(None))
 TIMEOUT = Job.status == "timeout"
 PENDING = Job.status == "pending"
 PROVIDER_ERROR = and_(Job.status == "failed", Job.failure_reason == "provider_error")
@@ -47,7 +50,8 @@ NEVER = datetime.min.replace(tzinfo=UTC)
 def outcome_counts() -> tuple[Any, ...]:
     return (
         func.count().label("jobs"),
-        func.count().filter(DONE).label("successes"),
+        func.count().filter(SUCCESS).label("successes"),
+        func.count().filter(DEGRADED).label("degraded"),
         func.count().filter(TIMEOUT).label("timeouts"),
         func.count().filter(PROVIDER_ERROR).label("provider_errors"),
         func.count().filter(OTHER_FAILURE).label("other_failures"),
@@ -122,13 +126,17 @@ class StatsRepository:
         return int(self.connection.scalar(query) or 0)
 
     def slots(self) -> list[Row[Any]]:
-        return list(
-            self.connection.execute(select(Slot.id, Slot.name, Slot.active).order_by(Slot.id))
-        )
+        query = select(Slot.id, Slot.name, Slot.active, Slot.daily_budget).order_by(Slot.id)
+        return list(self.connection.execute(query))
 
     def counts_by_slot(self, scope: Scope) -> list[Row[Any]]:
+        """Per slot with jobs in the scope: the outcome counts and `cost_micros`,
+        the sum of the known costs (0 when none is known)."""
+        cost = func.coalesce(func.sum(Job.cost_micros), 0).label("cost_micros")
         query = (
-            select(Job.slot_id, *outcome_counts()).where(*scope.conditions()).group_by(Job.slot_id)
+            select(Job.slot_id, *outcome_counts(), cost)
+            .where(*scope.conditions())
+            .group_by(Job.slot_id)
         )
         return list(self.connection.execute(query))
 
@@ -154,19 +162,25 @@ class StatsRepository:
         return found
 
     def failures(self, scope: Scope) -> list[Row[Any]]:
-        """Failed and timed-out jobs in the window by slot, provider and reason."""
+        """Failed, timed-out and degraded jobs in the window by slot, provider,
+        `outcome` (the status, `degraded` for a degraded `done`) and `reason`
+        (the failure reason, the degraded reason for a degraded job). The labels
+        are not the columns' names: PostgreSQL reads a GROUP BY name as the
+        column before the label."""
+        outcome = case((DONE, "degraded"), else_=Job.status).label("outcome")
+        reason = case((DONE, Job.degraded_reason), else_=Job.failure_reason).label("reason")
         query = (
             select(
                 Job.slot_id,
                 Job.provider,
-                Job.status,
-                Job.failure_reason,
+                outcome,
+                reason,
                 func.count().label("jobs"),
                 func.max(Job.started_at).label("last_started_at"),
             )
-            .where(*scope.conditions(), Job.status.in_(("failed", "timeout")))
-            .group_by(Job.slot_id, Job.provider, Job.status, Job.failure_reason)
-            .order_by(Job.slot_id, func.count().desc(), Job.provider, Job.failure_reason)
+            .where(*scope.conditions(), or_(Job.status.in_(("failed", "timeout")), DEGRADED))
+            .group_by(Job.slot_id, Job.provider, outcome, reason)
+            .order_by(Job.slot_id, func.count().desc(), Job.provider, reason, outcome)
         )
         return list(self.connection.execute(query))
 

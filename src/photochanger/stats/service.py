@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from photochanger.db import Database
-from photochanger.models.base import utcnow
+from photochanger.models.base import utc_midnight, utcnow
+from photochanger.providers.pricing import micros_to_amount
+from photochanger.settings.repository import SettingRepository
 from photochanger.stats.repository import Scope, StatsRepository
 from photochanger.stats.schemas import (
     Bucket,
@@ -25,8 +27,17 @@ from photochanger.stats.schemas import (
     SystemStats,
     TimeSeries,
 )
+from photochanger.stats.spend import SpendFigures, read_spend
 
-COUNT_FIELDS = ("jobs", "successes", "timeouts", "provider_errors", "other_failures", "pending")
+COUNT_FIELDS = (
+    "jobs",
+    "successes",
+    "degraded",
+    "timeouts",
+    "provider_errors",
+    "other_failures",
+    "pending",
+)
 ZERO = dict.fromkeys(COUNT_FIELDS, 0)
 
 
@@ -38,9 +49,22 @@ def _counts(row: Row[Any] | None) -> dict[str, int]:
     return ZERO if row is None else {name: int(getattr(row, name)) for name in COUNT_FIELDS}
 
 
+def _cost(row: Row[Any] | None) -> int:
+    return 0 if row is None else int(row.cost_micros)
+
+
+def _rate(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
 class StatsService:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, default_currency: str) -> None:
         self.database = database
+        self.default_currency = default_currency
+        """The providers' list prices' currency, while no price table is saved."""
+
+    def _currency(self, connection: Connection) -> str:
+        return SettingRepository(connection).price_currency() or self.default_currency
 
     @staticmethod
     def _window(source: StatsSource, window_minutes: int) -> StatsWindow:
@@ -56,27 +80,28 @@ class StatsService:
         window = self._window(source, window_minutes)
         sources = sources_of(source)
 
-        def read(connection: Connection) -> tuple[list[SlotOverview], dict[str, int]]:
+        def read(connection: Connection) -> tuple[list[SlotOverview], dict[str, int], int, str]:
             stats = StatsRepository(connection)
             all_slots = stats.slots()
             scope = Scope(sources, window.since, tuple(slot.id for slot in all_slots))
-            counts = {row.slot_id: _counts(row) for row in stats.counts_by_slot(scope)}
+            rows = {row.slot_id: row for row in stats.counts_by_slot(scope)}
             lasts = stats.lasts(sources)
             slots = [
                 SlotOverview(
                     slot_id=slot.id,
                     name=slot.name,
                     active=slot.active,
-                    **counts.get(slot.id, ZERO),
+                    **_counts(rows.get(slot.id)),
+                    cost=micros_to_amount(_cost(rows.get(slot.id))),
                     last_success_at=lasts[slot.id].last_success_at,
                     last_error_at=lasts[slot.id].last_error_at,
                     last_error_reason=lasts[slot.id].last_error_reason,
                 )
                 for slot in all_slots
             ]
-            return slots, {
-                name: sum(getattr(slot, name) for slot in slots) for name in COUNT_FIELDS
-            }
+            totals = {name: sum(getattr(slot, name) for slot in slots) for name in COUNT_FIELDS}
+            cost = sum(_cost(row) for row in rows.values())
+            return slots, totals, cost, self._currency(connection)
 
         def read_total(connection: Connection) -> int:
             return StatsRepository(connection).jobs_total(sources)
@@ -86,13 +111,18 @@ class StatsService:
 
         # Three reads side by side: the all-time count and the storage sum each
         # walk a large index, independent of the window's numbers.
-        (slots, totals), jobs_total, storage = await asyncio.gather(
+        (slots, totals, cost, currency), jobs_total, storage = await asyncio.gather(
             self.database.read(read),
             self.database.read(read_total),
             self.database.read(read_storage),
         )
-        system = SystemStats(**totals, jobs_total=jobs_total, storage_used_bytes=storage)
-        return Overview(**window.model_dump(), system=system, slots=slots)
+        system = SystemStats(
+            **totals,
+            cost=micros_to_amount(cost),
+            jobs_total=jobs_total,
+            storage_used_bytes=storage,
+        )
+        return Overview(**window.model_dump(), currency=currency, system=system, slots=slots)
 
     async def slots(self, source: StatsSource, window_minutes: int) -> SlotsStats:
         window = self._window(source, window_minutes)
@@ -101,22 +131,25 @@ class StatsService:
             stats = StatsRepository(connection)
             active = [slot for slot in stats.slots() if slot.active]
             scope = Scope(sources_of(source), window.since, tuple(slot.id for slot in active))
-            counts = {row.slot_id: _counts(row) for row in stats.counts_by_slot(scope)}
+            rows = {row.slot_id: row for row in stats.counts_by_slot(scope)}
             rated = []
             for slot in active:
-                found = counts.get(slot.id)
-                if found is None or not found["jobs"]:
+                found = _counts(rows.get(slot.id))
+                if not found["jobs"]:
                     continue
                 rated.append(
                     SlotRates(
                         slot_id=slot.id,
                         name=slot.name,
                         **found,
-                        success_rate=found["successes"] / found["jobs"],
-                        timeout_rate=found["timeouts"] / found["jobs"],
+                        cost=micros_to_amount(_cost(rows.get(slot.id))),
+                        success_rate=_rate(found["successes"], found["jobs"]),
+                        degraded_rate=_rate(found["degraded"], found["jobs"]),
+                        timeout_rate=_rate(found["timeouts"], found["jobs"]),
                     )
                 )
-            return SlotsStats(**window.model_dump(), slots=rated)
+            currency = self._currency(connection)
+            return SlotsStats(**window.model_dump(), currency=currency, slots=rated)
 
         return await self.database.read(read)
 
@@ -166,5 +199,34 @@ class StatsService:
         rows = await self.database.read(read)
         return FailureBreakdown(
             **window.model_dump(),
-            failures=[FailureGroup.model_validate(row._asdict()) for row in rows],
+            failures=[
+                FailureGroup(
+                    slot_id=row.slot_id,
+                    provider=row.provider,
+                    status=row.outcome,
+                    failure_reason=row.reason,
+                    jobs=row.jobs,
+                    last_started_at=row.last_started_at,
+                )
+                for row in rows
+            ],
+        )
+
+    async def spend(self, source: StatsSource, days: int) -> SpendFigures:
+        """What the jobs of `source` cost on each of the last `days` UTC days
+        (today the last), per slot; and each slot's spend today, every source."""
+        now = utcnow()
+        today = utc_midnight(now)
+        first_day = today - timedelta(days=days - 1)
+        return await self.database.read(
+            lambda connection: read_spend(
+                connection,
+                source=source,
+                sources=sources_of(source),
+                first_day=first_day,
+                days=days,
+                today=today,
+                generated_at=now,
+                currency=self._currency(connection),
+            )
         )
