@@ -55,3 +55,26 @@ async def test_the_saved_price_tables_currency(
     await put_setting(factory, "prices", {"currency": "EUR", "models": {}})
     body = (await admin_client.get("/api/slots")).json()
     assert (body["currency"], body["spent_today"]) == ("EUR", 0.0)
+
+
+async def test_the_last_jobs_outcome_tells_a_degraded_answer_from_a_success(
+    admin_client: httpx.AsyncClient, factory: SessionFactory
+) -> None:
+    now = await utc_today() + timedelta(hours=1)
+    await insert_jobs(
+        factory,
+        [
+            job_row("old-success", now - timedelta(minutes=5)),
+            job_row("newest-degraded", now, degraded_reason="provider_error:IMAGE_SAFETY"),
+            job_row("plain", now, slot_id="slot-002"),
+            job_row("broke", now, slot_id="slot-003", status="failed"),
+        ],
+    )
+    slots = {slot["id"]: slot for slot in (await admin_client.get("/api/slots")).json()["slots"]}
+    outcomes = {slot_id: slots[slot_id]["last_job_outcome"] for slot_id in slots}
+    assert (outcomes["slot-001"], slots["slot-001"]["last_job_status"]) == ("degraded", "done")
+    assert (outcomes["slot-002"], outcomes["slot-003"], outcomes["slot-004"]) == (
+        "success",
+        "failed",
+        None,
+    )

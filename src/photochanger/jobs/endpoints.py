@@ -16,9 +16,9 @@ from photochanger.errors import (
     error_responses,
 )
 from photochanger.jobs.dependencies import JobServiceDep
-from photochanger.jobs.schemas import JobDetail, JobFilter, JobOutcome, JobPage
+from photochanger.jobs.schemas import JobDetail, JobFilter, JobPage
 from photochanger.models.base import utcnow
-from photochanger.models.job import JobSource, JobStatus
+from photochanger.models.job import JobOutcome, JobSource, JobStatus
 
 router = APIRouter(tags=["jobs"])
 

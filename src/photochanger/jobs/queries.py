@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, or_, select
 
-from photochanger.jobs.schemas import JobFilter, JobOutcome
+from photochanger.jobs.schemas import JobFilter
 from photochanger.models import Job
-from photochanger.models.job import JobStatus
+from photochanger.models.job import JobOutcome, JobStatus
 
 LIST_COLUMNS = (
     Job.id,

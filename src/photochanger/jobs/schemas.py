@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,27 +10,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Row
 
 from photochanger.media.links import preview_url, result_url
-from photochanger.models.job import JobSource, JobStatus
+from photochanger.models.job import JobOutcome, JobSource, JobStatus, outcome_of
 from photochanger.providers.pricing import micros_to_amount
-
-
-class JobOutcome(enum.StrEnum):
-    """How a job went, as the statistics count it: `done` split by whether the
-    booth got the provider's edit or a degraded answer (SPEC §10)."""
-
-    success = "success"
-    """Done with the provider's edit."""
-    degraded = "degraded"
-    """Done, answered with the guest's own photo or a free fallback's."""
-    failed = "failed"
-    timeout = "timeout"
-    pending = "pending"
-
-
-def outcome_of(status: str, degraded_reason: str | None) -> JobOutcome:
-    if status == JobStatus.done:
-        return JobOutcome.success if degraded_reason is None else JobOutcome.degraded
-    return JobOutcome(status)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,25 @@ class JobSource(enum.StrEnum):
     """An admin's test run."""
 
 
+class JobOutcome(enum.StrEnum):
+    """How a job went, as the statistics count it: `done` split by whether the
+    booth got the provider's edit or a degraded answer (SPEC §10)."""
+
+    success = "success"
+    """Done with the provider's edit."""
+    degraded = "degraded"
+    """Done, answered with the guest's own photo or a free fallback's."""
+    failed = "failed"
+    timeout = "timeout"
+    pending = "pending"
+
+
+def outcome_of(status: str, degraded_reason: str | None) -> JobOutcome:
+    if status == JobStatus.done:
+        return JobOutcome.success if degraded_reason is None else JobOutcome.degraded
+    return JobOutcome(status)
+
+
 PENDING = text("status = 'pending'")
 
 

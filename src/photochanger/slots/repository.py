@@ -107,6 +107,7 @@ class SlotRepository:
             Slot.daily_budget,
             last_job(Job.started_at).label("last_job_at"),
             last_job(Job.status).label("last_job_status"),
+            last_job(Job.degraded_reason).label("last_job_degraded_reason"),
         ).order_by(Slot.id)
         return list(self.connection.execute(query))
 

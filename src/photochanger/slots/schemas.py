@@ -24,6 +24,10 @@ class SlotSummary(BaseModel):
     last_job_status: str | None = Field(
         description="That job's status: `pending`, `done`, `failed` or `timeout`."
     )
+    last_job_outcome: str | None = Field(
+        description="That job's outcome: `success`, `degraded` (answered with the guest's "
+        "photo or a free fallback's), `failed`, `timeout` or `pending`."
+    )
     daily_budget: float | None = Field(
         description="The most the slot may spend a UTC day, in `currency`; null: no limit."
     )

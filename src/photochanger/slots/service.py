@@ -20,6 +20,7 @@ from photochanger.errors import (
 )
 from photochanger.media.links import preview_url, result_url
 from photochanger.models.base import utc_midnight, utcnow
+from photochanger.models.job import outcome_of
 from photochanger.providers.pricing import budget_reached, micros_to_amount
 from photochanger.providers.registry import ProviderRegistry, UnknownProvider
 from photochanger.settings.repository import SettingRepository
@@ -145,9 +146,15 @@ class SlotService:
         for row in rows:
             micros = spent.get(row.id, 0)
             reached = budget_reached(row.daily_budget, micros)
+            values = row._asdict()
+            degraded_reason = values.pop("last_job_degraded_reason")
+            status = values["last_job_status"]
             summaries.append(
                 SlotSummary(
-                    **row._asdict(),
+                    **values,
+                    last_job_outcome=None
+                    if status is None
+                    else outcome_of(status, degraded_reason),
                     ingest_url=self.ingest_url(row.id),
                     spent_today=micros_to_amount(micros),
                     budget_reached=reached,
