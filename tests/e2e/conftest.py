@@ -24,14 +24,22 @@ from e2e_support import (
     log_in,
     start_web_server,
 )
+from fakes.gemini import GeminiFake
 from support import ADMIN_PASSWORD, ADMIN_USERNAME
 
 
 @pytest.fixture(scope="session")
-def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+def web_server(
+    tmp_path_factory: pytest.TempPathFactory, gemini_server: GeminiFake
+) -> Iterator[WebServer]:
     if not Path(CHROMIUM).exists():
         raise pytest.UsageError(f"{CHROMIUM} is missing: run scripts/system-deps.sh")
-    server = start_web_server(tmp_path_factory.mktemp("web") / "data")
+    # Gemini is the fake on loopback: jobs with a reported usage and a cost
+    # (job_data.arrange_spend), a safety refusal, a daily budget reached.
+    server = start_web_server(
+        tmp_path_factory.mktemp("web") / "data",
+        {"PHOTOCHANGER_GEMINI_BASE_URL": gemini_server.base_url},
+    )
     yield server
     server.stop()
 

@@ -42,6 +42,7 @@ class WebServer:
     data_dir: Path
     process: subprocess.Popen[bytes]
     log_path: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -54,7 +55,7 @@ class WebServer:
     def cli(self, *args: str, stdin: str | None = None) -> str:
         result = subprocess.run(
             [sys.executable, "-m", "photochanger", *args],
-            env=server_env(self.data_dir, self.base_url),
+            env={**server_env(self.data_dir, self.base_url), **self.extra_env},
             input=stdin.encode() if stdin is not None else None,
             capture_output=True,
             check=True,
@@ -63,13 +64,14 @@ class WebServer:
         return result.stdout.decode()
 
 
-def start_web_server(data_dir: Path) -> WebServer:
+def start_web_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> WebServer:
     """`photochanger serve` on a free loopback port with a fresh SQLite data dir,
-    migrated, with the test admin account; returns once /healthz answers."""
+    migrated, with the test admin account; returns once /healthz answers.
+    `extra_env` adds variables (a provider's base URL pointing at a fake)."""
     data_dir.mkdir(parents=True)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = server_env(data_dir, base_url)
+    env = {**server_env(data_dir, base_url), **(extra_env or {})}
     run = [sys.executable, "-m", "photochanger"]
     subprocess.run([*run, "migrate"], env=env, check=True, capture_output=True, timeout=120)
     subprocess.run(
@@ -85,7 +87,7 @@ def start_web_server(data_dir: Path) -> WebServer:
         process = subprocess.Popen(
             [*run, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
         )
-    server = WebServer(base_url, data_dir, process, log_path)
+    server = WebServer(base_url, data_dir, process, log_path, extra_env or {})
     deadline = time.monotonic() + 60
     while True:
         if process.poll() is not None:

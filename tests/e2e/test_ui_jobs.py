@@ -1,8 +1,10 @@
 """The job log in Chromium (issue 16): filters kept in the URL, keyset pages
 older and back, the CSV of the same filters, a job's detail (attempts, the
 failure in words and the provider's message as it came, the result with its
-preview) as a dialog and as a deep link; phone, axe, Russian. Data: photos
-through slot-009 and slot-010 only (job_data.py)."""
+preview) as a dialog and as a deep link; phone, axe, Russian. Issue 17: a
+degraded answer is its own outcome (pill, filter), each job shows its cost, the
+detail explains the degraded reason, each call's usage and cost, and what was
+sent. Data: photos through slot-009, slot-010 and slot-003 only (job_data.py)."""
 
 from __future__ import annotations
 
@@ -20,11 +22,25 @@ from e2e_support import (
     assert_no_horizontal_scroll,
     screenshot,
 )
-from job_data import FAILING_SLOT, FAILURE_MESSAGE, OK_SLOT, arrange_jobs, russian_admin_page
+from fakes.gemini import GeminiFake
+from job_data import (
+    FAILING_SLOT,
+    FAILURE_MESSAGE,
+    OK_SLOT,
+    PAID_SLOT,
+    SAFETY_REASON,
+    arrange_jobs,
+    arrange_spend,
+    russian_admin_page,
+)
 
 
 def rows(page: Page) -> Locator:
     return page.locator("table.jobs-table tbody tr")
+
+
+def row(page: Page, job_id: str) -> Locator:
+    return page.locator(f"table.jobs-table tbody tr[data-job='{job_id}']")
 
 
 async def shown_ids(page: Page) -> list[str]:
@@ -36,6 +52,7 @@ async def test_filters_live_in_the_url_and_the_csv_has_the_same_jobs(
 ) -> None:
     arranged = await arrange_jobs(admin_api, web_server.base_url)
     page = admin_page
+    # A link of before the outcome filter (`status=`) still works.
     await page.goto(f"/jobs?slot={FAILING_SLOT}&status=failed")
     await expect(page.get_by_role("heading", name="Job log", level=1)).to_be_visible()
     await expect(page.get_by_label("Slot", exact=True)).to_have_value(FAILING_SLOT)
@@ -49,8 +66,8 @@ async def test_filters_live_in_the_url_and_the_csv_has_the_same_jobs(
     )
 
     await page.get_by_label("Outcome", exact=True).focus()
-    await page.get_by_label("Outcome", exact=True).select_option("done")
-    await expect(page).to_have_url(re.compile(rf"/jobs\?slot={FAILING_SLOT}&status=done$"))
+    await page.get_by_label("Outcome", exact=True).select_option("success")
+    await expect(page).to_have_url(re.compile(rf"/jobs\?slot={FAILING_SLOT}&outcome=success$"))
     await expect(page.get_by_label("Outcome", exact=True)).to_be_focused()
     await expect(rows(page).locator(".pill").first).to_have_text("done")
     done_ids = await shown_ids(page)
@@ -60,11 +77,11 @@ async def test_filters_live_in_the_url_and_the_csv_has_the_same_jobs(
     await expect(page).to_have_url(re.compile(r"&range=1h$"))
     await page.reload()
     await expect(page.get_by_label("Time", exact=True)).to_have_value("1h")
-    await expect(page.get_by_label("Outcome", exact=True)).to_have_value("done")
+    await expect(page.get_by_label("Outcome", exact=True)).to_have_value("success")
 
     link = page.get_by_role("link", name="Download CSV")
     href = str(await link.get_attribute("href"))
-    assert href.startswith(f"/api/jobs.csv?slot_id={FAILING_SLOT}&status=done&from=")
+    assert href.startswith(f"/api/jobs.csv?slot_id={FAILING_SLOT}&outcome=success&from=")
     answer = await page.request.get(href)
     assert answer.ok
     table = list(csv.DictReader(io.StringIO(await answer.text())))
@@ -180,10 +197,91 @@ async def test_a_deep_link_opens_a_done_jobs_detail_with_its_result(
     await expect(page.get_by_role("dialog").get_by_role("alert")).to_have_text("No such job.")
 
 
+async def test_degraded_answers_have_their_own_outcome_cost_and_explained_detail(
+    admin_page: Page, admin_api: httpx.AsyncClient, web_server: WebServer, gemini_fake: GeminiFake
+) -> None:
+    spent = await arrange_spend(admin_api, web_server.base_url, gemini_fake)
+    refused = (await admin_api.get(f"/api/jobs/{spent.refused}")).json()
+    assert refused["outcome"] == "degraded"
+    assert refused["cost"] > 0
+    page = admin_page
+    await page.goto(f"/jobs?slot={PAID_SLOT}")
+    await expect(page.get_by_label("Outcome", exact=True)).to_have_value("")
+    edited = row(page, spent.edited)
+    await expect(edited.locator(".pill")).to_have_text("done")
+    # The cost column: the edit's estimated cost, in the price table's currency.
+    await expect(edited.locator("td").nth(6)).to_have_text(re.compile(r"^\$0\.\d{2,4}$"))
+
+    await page.get_by_label("Outcome", exact=True).select_option("degraded")
+    await expect(page).to_have_url(re.compile(rf"/jobs\?slot={PAID_SLOT}&outcome=degraded$"))
+    await expect(row(page, spent.edited)).to_have_count(0)
+    ids = await shown_ids(page)
+    assert {spent.refused, spent.over_budget} <= set(ids)
+    assert spent.edited not in ids
+    await expect(rows(page).locator(".pill")).to_have_text(["degraded"] * len(ids))
+    budget_row = row(page, spent.over_budget)
+    await expect(budget_row).to_contain_text("daily budget was reached")
+    await expect(budget_row.locator("code").last).to_have_text("gemini → original")
+    refused_row = row(page, spent.refused)
+    await expect(refused_row).to_contain_text(
+        "The provider failed and returned no usable image. (IMAGE_SAFETY)"
+    )
+    href = str(await page.get_by_role("link", name="Download CSV").get_attribute("href"))
+    assert href == f"/api/jobs.csv?slot_id={PAID_SLOT}&outcome=degraded"
+    table = list(csv.DictReader(io.StringIO(await (await page.request.get(href)).text())))
+    assert {row["id"] for row in table} == set(ids)
+    await screenshot(page, "jobs-degraded-desktop")
+    await assert_accessible(page)
+
+    await refused_row.get_by_role("link").first.click()
+    dialog = page.get_by_role("dialog", name="Photo job")
+    await expect(dialog.locator(".job-head .pill")).to_have_text("degraded")
+    await expect(dialog.get_by_role("heading", name="Why the answer is degraded")).to_be_visible()
+    await expect(dialog).to_contain_text("counts as degraded, not as a success")
+    await expect(dialog).to_contain_text(SAFETY_REASON)
+    await expect(dialog).to_contain_text("the guest's own photo (not edited)")
+    original = dialog.get_by_role("img", name="The guest's own photo, as answered")
+    await expect(original).to_be_visible()
+    cost = f"${refused['cost']:.4f}".rstrip("0")
+    await expect(dialog.locator(".facts").filter(has_text="Estimated cost")).to_contain_text(cost)
+    attempt = dialog.locator("table tbody tr")
+    await expect(attempt).to_have_count(1)
+    await expect(attempt).to_contain_text("IMAGE_SAFETY")
+    usage = dialog.locator(".usage-list li")
+    await expect(usage.locator(".usage-head")).to_have_text(
+        f"#1 gemini · gemini-3.1-flash-image · {cost}"
+    )
+    await expect(usage).to_contain_text("Input image tokens")
+    await screenshot(page, "jobs-detail-degraded", full_page=False)
+    await usage.get_by_text("As the provider reported it").click()
+    await expect(usage.locator("pre")).to_contain_text("promptTokenCount")
+    # What Gemini got (downscaled, cleaned) beside what the booth sent.
+    await expect(dialog).to_contain_text(
+        re.compile(r"Sent to the provider\s*[\d,]+ × [\d,]+ px · [\d.]+ [KM]?B \(\d+")
+    )
+    await screenshot(page, "jobs-detail-degraded-usage", full_page=False)
+    await assert_accessible(page)
+    await page.keyboard.press("Escape")
+
+    # Over the budget: no call was made, so nothing was sent and nothing spent.
+    await page.set_viewport_size(PHONE)
+    await page.goto(f"/jobs?job={spent.over_budget}")
+    dialog = page.get_by_role("dialog", name="Photo job")
+    await expect(dialog).to_contain_text("The slot's daily budget was reached")
+    await expect(dialog).to_contain_text("nothing: no remote provider was called")
+    skipped = dialog.locator("table tbody tr")
+    await expect(skipped.locator(".pill")).to_have_text("not called (budget)")
+    await expect(dialog.locator(".usage-list")).to_have_count(0)
+    await assert_no_horizontal_scroll(page)
+    await screenshot(page, "jobs-detail-budget-phone", full_page=False)
+    await assert_accessible(page)
+
+
 async def test_the_job_log_in_russian(
-    browser: Browser, web_server: WebServer, admin_api: httpx.AsyncClient
+    browser: Browser, web_server: WebServer, admin_api: httpx.AsyncClient, gemini_fake: GeminiFake
 ) -> None:
     arranged = await arrange_jobs(admin_api, web_server.base_url)
+    spent = await arrange_spend(admin_api, web_server.base_url, gemini_fake)
     async with russian_admin_page(browser, web_server) as page:
         await page.goto(f"/jobs?slot={FAILING_SLOT}&job={arranged.failed[0]}")
         dialog = page.get_by_role("dialog", name="Обработка фото")
@@ -193,3 +291,21 @@ async def test_the_job_log_in_russian(
         await dialog.get_by_role("button", name="Закрыть").click()
         await expect(page.get_by_role("heading", name="Журнал обработки", level=1)).to_be_visible()
         await screenshot(page, "jobs-ru-desktop")
+
+        await page.goto(f"/jobs?slot={PAID_SLOT}&outcome=degraded")
+        await expect(row(page, spent.refused).locator(".pill")).to_have_text("ухудшено")
+        await expect(page.get_by_label("Исход", exact=True)).to_have_value("degraded")
+        await screenshot(page, "jobs-ru-degraded")
+        await page.set_viewport_size(PHONE)
+        await assert_no_horizontal_scroll(page)
+        await screenshot(page, "jobs-ru-degraded-phone")
+        await row(page, spent.refused).get_by_role("link").first.click()
+        dialog = page.get_by_role("dialog", name="Обработка фото")
+        await expect(dialog.get_by_role("heading", name="Почему ответ ухудшенный")).to_be_visible()
+        await expect(dialog).to_contain_text("собственное фото гостя (без обработки)")
+        await expect(dialog).to_contain_text("Расход и стоимость по обращениям")
+        await expect(dialog).to_contain_text("Отправлено провайдеру")
+        await assert_no_horizontal_scroll(page)
+        await screenshot(page, "jobs-ru-detail-degraded-phone", full_page=False)
+        await dialog.locator(".usage-list").scroll_into_view_if_needed()
+        await screenshot(page, "jobs-ru-detail-usage-phone", full_page=False)

@@ -1,6 +1,7 @@
 """Login and the dashboard in Chromium (issue 16): wrong password first, back to
 the page asked for, the 15 slots with their ingest URLs, text escaped, photos
-arriving while the page is open."""
+arriving while the page is open; today's spend and a slot at its daily budget
+flagged (issue 17)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from e2e_support import (
     screenshot,
     start_web_server,
 )
+from fakes.gemini import GeminiFake
+from job_data import DAILY_BUDGET, PAID_NAME, PAID_SLOT, arrange_spend, russian_admin_page
 from support import ADMIN_PASSWORD, ADMIN_USERNAME, INGEST_PASSWORD, booth_fields, make_image
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
@@ -107,6 +110,62 @@ async def test_dashboard_shows_a_photo_arriving_without_a_reload(
     # The page polls every 5 s: the card shows the new photo without a reload.
     await expect(card.locator(".pill.done")).to_have_text("done", timeout=15_000)
     await expect(card.locator(".last time")).to_be_visible()
+
+
+async def test_dashboard_shows_todays_spend_and_flags_a_slot_at_its_daily_budget(
+    admin_page: Page,
+    admin_api: httpx.AsyncClient,
+    web_server: WebServer,
+    gemini_fake: GeminiFake,
+    browser: Browser,
+) -> None:
+    await arrange_spend(admin_api, web_server.base_url, gemini_fake)
+    listed = (await admin_api.get("/api/slots")).json()
+    assert listed["currency"] == "USD"
+    assert listed["spent_today"] > 0
+    page = admin_page
+    await page.goto("/")
+    spend = page.locator(".spend-card")
+    await expect(spend.get_by_role("heading", name="Spent today")).to_be_visible()
+    # The total of every slot today, in the price table's currency.
+    await expect(spend.locator(".stat-value")).to_have_text(re.compile(r"^\$\d+\.\d{2,4}$"))
+    await expect(spend.locator(".stat-value")).not_to_have_text("$0.00")
+    await expect(spend).to_contain_text(re.compile(r"Slots at their daily budget: [1-9]"))
+    paid = page.locator(f"[data-slot='{PAID_SLOT}']")
+    await expect(paid.get_by_role("link")).to_have_text(PAID_NAME)
+    await expect(paid.locator(".spend")).to_have_text(
+        re.compile(rf"^Spent today: \$0\.\d+ of \${DAILY_BUDGET:.2f}$")
+    )
+    await expect(paid.locator(".budget-flag")).to_have_text(
+        "Daily budget reached — answering without the paid provider"
+    )
+    # A slot that spent nothing today says nothing about money.
+    await expect(page.locator("[data-slot='slot-002'] .spend")).to_have_count(0)
+    await expect(page.locator(".budget-flag")).not_to_have_count(0)
+    await paid.scroll_into_view_if_needed()
+    await screenshot(page, "dashboard-spend-desktop", full_page=False)
+    await assert_accessible(page)
+    await page.set_viewport_size(PHONE)
+    await assert_no_horizontal_scroll(page)
+    await screenshot(page, "dashboard-spend-phone")
+
+    await spend.get_by_role("link", name="Spend per slot and day").click()
+    await expect(page).to_have_url(re.compile(r"/stats\?window=1440#spend$"))
+    await expect(page.locator("#spend tr[data-slot='slot-003']")).to_be_visible()
+
+    async with russian_admin_page(browser, web_server) as russian:
+        await russian.goto("/")
+        await expect(russian.locator(".spend-card h2")).to_have_text("Потрачено сегодня")
+        card = russian.locator(f"[data-slot='{PAID_SLOT}']")
+        await expect(card.locator(".budget-flag")).to_have_text(
+            "Дневной бюджет исчерпан — ответы без платного провайдера"
+        )
+        await expect(card.locator(".spend")).to_contain_text("из 0,01 $")
+        await screenshot(russian, "dashboard-spend-ru-desktop")
+        await russian.set_viewport_size(PHONE)
+        await assert_no_horizontal_scroll(russian)
+        await card.scroll_into_view_if_needed()
+        await screenshot(russian, "dashboard-spend-ru-phone", full_page=False)
 
 
 @pytest.fixture

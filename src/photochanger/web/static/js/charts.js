@@ -22,6 +22,7 @@ export function palette() {
   const value = (name) => style.getPropertyValue(name).trim();
   return {
     done: value("--chart-done"),
+    degraded: value("--chart-degraded"),
     timeout: value("--chart-timeout"),
     provider: value("--chart-provider"),
     other: value("--chart-other"),
@@ -97,7 +98,7 @@ export function liveChart(container, build, onCursor) {
   };
 }
 
-const OUTCOMES = ["done", "timeout", "provider", "other", "pending"];
+const OUTCOMES = ["done", "degraded", "timeout", "provider", "other", "pending"];
 
 /** Jobs per bucket by outcome, stacked: each series is drawn from zero with the
  * sum of itself and the outcomes below it, the tallest first, so every bar
@@ -107,6 +108,7 @@ export function outcomeBars(buckets, bucketSeconds, { label, sync }) {
     const xs = buckets.map((bucket) => Date.parse(bucket.start) / 1000 + bucketSeconds / 2);
     const counts = {
       done: buckets.map((b) => b.successes),
+      degraded: buckets.map((b) => b.degraded ?? 0),
       timeout: buckets.map((b) => b.timeouts),
       provider: buckets.map((b) => b.provider_errors),
       other: buckets.map((b) => b.other_failures),

@@ -1,12 +1,12 @@
-// The statistics page's tables: per slot, failures by provider and reason,
-// the last failures. Every number is text; the failures' bars are inline SVG
+// The statistics page's tables: per slot, failures (and degraded answers) by
+// provider and reason, the last failures. Every number is text; the failures' bars are inline SVG
 // drawn with DOM calls, beside the count they show.
 
 import { api, errorText } from "./api.js";
 import { h } from "./dom.js";
 import { formatAgo, formatDateTime, formatNumber, formatPercent, t } from "./i18n.js";
 import {
-  formatDuration, formatWhen, jobHref, reasonCell, scrollTable, statusPill,
+  formatDuration, formatMoney, formatWhen, jobHref, reasonCell, scrollTable, statusPill,
 } from "./outcomes.js";
 
 const LAST_FAILURES = 10;
@@ -14,8 +14,8 @@ const LAST_FAILURES = 10;
 export const empty = (key) => h("p", { class: "empty", text: t(key) });
 export const failedToLoad = (error) => h("p", { class: "form-error", role: "alert", text: errorText(error) });
 
-export function table(label, headers, rows) {
-  return scrollTable(label, h("table", { class: "data" },
+export function table(label, headers, rows, className = "") {
+  return scrollTable(label, h("table", { class: `data ${className}`.trim() },
     h("thead", {}, h("tr", {}, headers.map(([key, numeric]) =>
       h("th", { scope: "col", class: numeric ? "num" : null, text: t(key) })))),
     h("tbody", {}, rows)));
@@ -29,22 +29,27 @@ export function slotLink(slotId, names) {
 
 export const OUTCOME_COLUMNS = [
   ["successes", "stats.col_done", "done"],
+  ["degraded", "stats.col_degraded", "degraded-outcome"],
   ["timeouts", "stats.col_timeouts", "timeout"],
   ["provider_errors", "stats.col_provider_errors", "provider"],
   ["other_failures", "stats.col_other", "other"],
   ["pending", "stats.col_pending", "pending"],
 ];
 
-export function slotTable(slotsStats, view, names) {
+export function slotTable(slotsStats, view, names, currency) {
   const rows = slotsStats.slots.filter((slot) => !view.slot || slot.slot_id === view.slot);
   if (!rows.length) return empty("stats.empty_slots");
-  return table(t("stats.per_slot"), [["stats.col_slot"], ["stats.col_jobs", true], ...OUTCOME_COLUMNS.slice(0, 4).map(([, key]) => [key, true]),
-    ["stats.col_success_rate", true], ["stats.col_timeout_rate", true]],
+  const counted = OUTCOME_COLUMNS.slice(0, 5);
+  return table(t("stats.per_slot"), [["stats.col_slot"], ["stats.col_jobs", true], ...counted.map(([, key]) => [key, true]),
+    ["stats.col_success_rate", true], ["stats.col_degraded_rate", true], ["stats.col_timeout_rate", true],
+    ["stats.col_cost", true]],
   rows.map((slot) => h("tr", { dataset: { slot: slot.slot_id } },
     h("th", { scope: "row", class: "slot-cell" }, slotLink(slot.slot_id, names)),
-    num(slot.jobs), num(slot.successes), num(slot.timeouts), num(slot.provider_errors), num(slot.other_failures),
+    num(slot.jobs), counted.map(([field]) => num(slot[field] ?? 0)),
     h("td", { class: "num", text: formatPercent(slot.success_rate) }),
-    h("td", { class: slot.timeout_rate ? "num bad-text" : "num", text: formatPercent(slot.timeout_rate) }))));
+    h("td", { class: slot.degraded_rate ? "num degraded-text" : "num", text: formatPercent(slot.degraded_rate ?? 0) }),
+    h("td", { class: slot.timeout_rate ? "num bad-text" : "num", text: formatPercent(slot.timeout_rate) }),
+    h("td", { class: "num", text: formatMoney(slot.cost ?? null, currency) }))), "wrap-head");
 }
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -76,7 +81,7 @@ export function failureTable(breakdown, view, names) {
     h("td", { class: "provider" }, h("code", { text: group.provider })),
     h("td", { class: "reason-cell" }, reasonCell(group.failure_reason)),
     h("td", { class: "num meter-cell" }, h("span", { text: formatNumber(group.jobs) }),
-      meter(group.jobs, most, group.status)),
+      meter(group.jobs, most, group.status === "degraded" ? "degraded-outcome" : group.status)),
     h("td", {}, statusPill(group.status)),
     h("td", { class: "slot-cell" }, slotLink(group.slot_id, names)),
     h("td", { class: "when" }, h("time", { datetime: group.last_started_at, title: formatDateTime(group.last_started_at),
@@ -98,7 +103,7 @@ export async function lastFailures(view, since) {
 }
 
 export function lastFailuresTable(jobs, view, names) {
-  const params = new URLSearchParams({ status: "failed", range: view.window.range });
+  const params = new URLSearchParams({ outcome: "failed", range: view.window.range });
   if (view.slot) params.set("slot", view.slot);
   if (view.source !== "all") params.set("source", view.source);
   const more = h("p", {}, h("a", { href: `/jobs?${params}`, text: t("stats.all_in_log") }));

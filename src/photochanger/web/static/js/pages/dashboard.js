@@ -1,16 +1,14 @@
-// The dashboard: the 15 slots at a glance, the booth's connection details, and
-// photos arriving during an event (it refreshes itself every few seconds).
+// The dashboard: the 15 slots at a glance, the booth's connection details,
+// today's estimated spend (a slot at its daily budget flagged), and photos
+// arriving during an event (it refreshes itself every few seconds).
 
 import { api } from "../api.js";
 import { fill, h } from "../dom.js";
 import { formatAgo, formatDateTime, t, titleOf } from "../i18n.js";
 import { copyButton, every, pageHeading, startPage } from "../layout.js";
+import { formatMoney, statusPill } from "../outcomes.js";
 
 const REFRESH_SECONDS = 5;
-
-export const STATUS_KEYS = {
-  done: "status.done", failed: "status.failed", timeout: "status.timeout", pending: "status.pending",
-};
 
 function providersMissingKeys(settings) {
   const missing = new Set();
@@ -26,8 +24,24 @@ function providerTitle(providers, name, operation) {
   return `${titleOf(provider) || name} · ${titleOf(op) || operation}`;
 }
 
-function slotCard(slot, providers, missingKeys) {
-  const status = slot.last_job_status;
+/** Today's spend of a slot (UTC day), and a flag once its daily budget is reached. */
+function slotSpend(slot, currency) {
+  const spent = slot.spent_today || 0;
+  const budget = slot.daily_budget ?? null;
+  const line = spent > 0 || budget !== null
+    ? h("p", { class: "spend muted" }, budget === null
+      ? t("dashboard.slot_spend", { amount: formatMoney(spent, currency) })
+      : t("dashboard.slot_spend_budget", { amount: formatMoney(spent, currency), budget: formatMoney(budget, currency) }))
+    : null;
+  const flag = slot.budget_reached
+    ? h("p", { class: "budget-flag", title: t("dashboard.budget_reached_help") }, t("dashboard.budget_reached"))
+    : null;
+  return [line, flag];
+}
+
+function slotCard(slot, providers, missingKeys, currency) {
+  // The outcome when the API gives it (a degraded answer is not a success).
+  const status = slot.last_job_outcome || slot.last_job_status;
   const pills = [
     h("span", {
       class: slot.active ? "pill ok" : "pill off",
@@ -42,7 +56,7 @@ function slotCard(slot, providers, missingKeys) {
     ? [
         h("time", { datetime: slot.last_job_at, title: formatDateTime(slot.last_job_at),
           text: formatAgo(slot.last_job_at) }),
-        status ? h("span", { class: `pill ${status}`, text: t(STATUS_KEYS[status] || "status.unknown") }) : null,
+        status ? statusPill(status) : null,
       ]
     : [h("span", { class: "muted", text: t("dashboard.no_jobs") })];
   return h(
@@ -54,6 +68,7 @@ function slotCard(slot, providers, missingKeys) {
     h("p", { class: "provider", text: providerTitle(providers, slot.provider, slot.operation) }),
     h("div", { class: "pills" }, pills),
     h("p", { class: "last" }, h("span", { class: "muted", text: `${t("dashboard.last_job")}: ` }), last),
+    slotSpend(slot, currency),
     h("div", { class: "copy-row" },
       h("code", { class: "url", text: slot.ingest_url }),
       copyButton(slot.ingest_url, t("dashboard.copy_url", { name: slot.name }))),
@@ -75,20 +90,36 @@ function boothCard(settings) {
   );
 }
 
+function spendCard(slotData) {
+  const currency = slotData.currency;
+  const reached = slotData.slots.filter((slot) => slot.budget_reached).length;
+  return h(
+    "section",
+    { class: "card spend-card", "aria-labelledby": "spend-heading" },
+    h("h2", { id: "spend-heading", text: t("dashboard.spend") }),
+    h("p", { class: "stat-value", text: formatMoney(slotData.spent_today ?? 0, currency) }),
+    reached ? h("p", { class: "budget-flag", text: t("dashboard.budget_slots", { count: reached }) }) : null,
+    h("p", { class: "muted small", text: t("dashboard.spend_help") }),
+    h("p", {}, h("a", { href: "/stats#spend", text: t("dashboard.spend_link") })),
+  );
+}
+
 startPage(async (main) => {
   const [slots, providers, settings] = await Promise.all([
     api("/api/slots"), api("/api/providers"), api("/api/settings"),
   ]);
   const providerList = providers.providers || [];
   const booth = h("div");
+  const spend = h("div");
   const grid = h("div", { class: "slot-grid", "aria-live": "off" });
   const updated = h("p", { class: "muted small", "aria-live": "polite" });
-  main.append(pageHeading(t("dashboard.heading")), booth, grid, updated);
+  main.append(pageHeading(t("dashboard.heading")), h("div", { class: "dash-top" }, booth, spend), grid, updated);
 
   const draw = (slotData, settingsData) => {
     fill(booth, boothCard(settingsData));
+    fill(spend, spendCard(slotData));
     const missing = providersMissingKeys(settingsData);
-    fill(grid, slotData.slots.map((slot) => slotCard(slot, providerList, missing)));
+    fill(grid, slotData.slots.map((slot) => slotCard(slot, providerList, missing, slotData.currency)));
     updated.textContent = t("dashboard.updated", { time: new Date().toLocaleTimeString() });
   };
   let latestSettings = settings;

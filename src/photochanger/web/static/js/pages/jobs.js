@@ -1,8 +1,8 @@
-// The job log: every photo, newest first, filtered by slot, status, source and
-// time, in keyset pages (older / newer / back to the newest), with a CSV of the
-// same filters and one job's detail in a dialog. Filters, page and open job
-// live in the URL (`/jobs?slot=…&status=…&job=<id>`), so a link or a reload
-// shows the same.
+// The job log: every photo, newest first, filtered by slot, outcome (a degraded
+// answer is its own), source and time, in keyset pages (older / newer / back to
+// the newest), with a CSV of the same filters and one job's detail in a dialog.
+// Filters, page and open job live in the URL (`/jobs?slot=…&outcome=…&job=<id>`),
+// so a link or a reload shows the same.
 
 import { api } from "../api.js";
 import { fill, h, uid } from "../dom.js";
@@ -10,7 +10,7 @@ import { formatBytes, formatDateTime, t } from "../i18n.js";
 import { notifyError, pageHeading, startPage } from "../layout.js";
 import { jobDialog, SOURCE_KEYS } from "../jobdetail.js";
 import {
-  formatDuration, formatWhen, jobHref, reasonCell, scrollTable, STATUS_KEYS, statusPill,
+  formatDuration, formatMoney, formatWhen, jobHref, outcomeOf, OUTCOME_KEYS, reasonCell, scrollTable, statusPill,
 } from "../outcomes.js";
 
 const PAGE_SIZE = 50;
@@ -19,6 +19,8 @@ const RANGES = { "1h": 60, "24h": 1440, "7d": 10080 };
 const RANGE_KEYS = [["", "jobs.range_any"], ["1h", "jobs.range_1h"], ["24h", "jobs.range_24h"],
   ["7d", "jobs.range_7d"], ["custom", "jobs.range_custom"]];
 const SLOT_ID = /^slot-\d{3}$/;
+/** Links made before the outcome filter said `status=`: `done` was a success. */
+const LEGACY_STATUS = { done: "success", failed: "failed", timeout: "timeout", pending: "pending" };
 
 /** The view the URL asks for; unknown values are dropped. */
 function readQuery() {
@@ -31,7 +33,7 @@ function readQuery() {
   const slot = query.get("slot") || "";
   return {
     slot: SLOT_ID.test(slot) ? slot : "",
-    status: pick("status", Object.keys(STATUS_KEYS)),
+    outcome: pick("outcome", Object.keys(OUTCOME_KEYS)) || LEGACY_STATUS[query.get("status")] || "",
     source: pick("source", Object.keys(SOURCE_KEYS)),
     range: pick("range", RANGE_KEYS.map(([value]) => value)),
     from: when("from"),
@@ -44,7 +46,7 @@ function readQuery() {
 
 function viewQuery(view) {
   const query = new URLSearchParams();
-  for (const name of ["slot", "status", "source", "range"]) if (view[name]) query.set(name, view[name]);
+  for (const name of ["slot", "outcome", "source", "range"]) if (view[name]) query.set(name, view[name]);
   if (view.range === "custom") {
     if (view.from) query.set("from", view.from);
     if (view.to) query.set("to", view.to);
@@ -59,7 +61,7 @@ function viewQuery(view) {
 function apiFilters(view) {
   const query = new URLSearchParams();
   if (view.slot) query.set("slot_id", view.slot);
-  if (view.status) query.set("status", view.status);
+  if (view.outcome) query.set("outcome", view.outcome);
   if (view.source) query.set("source", view.source);
   if (RANGES[view.range]) {
     query.set("from", new Date(Date.now() - RANGES[view.range] * 60_000).toISOString());
@@ -92,8 +94,8 @@ function filters(view, slots, apply) {
   const fields = [
     select("slot", "jobs.slot", view.slot, [["", t("jobs.all_slots")],
       ...slots.map((slot) => [slot.id, `${slot.name} (${slot.id})`])], set("slot")),
-    select("status", "jobs.status", view.status, [["", t("jobs.any_status")],
-      ...Object.entries(STATUS_KEYS).map(([value, key]) => [value, t(key)])], set("status")),
+    select("outcome", "jobs.status", view.outcome, [["", t("jobs.any_status")],
+      ...Object.entries(OUTCOME_KEYS).map(([value, key]) => [value, t(key)])], set("outcome")),
     select("source", "jobs.source", view.source, [["", t("jobs.any_source")],
       ...Object.entries(SOURCE_KEYS).map(([value, key]) => [value, t(key)])], set("source")),
     select("range", "jobs.range", view.range, RANGE_KEYS.map(([value, key]) => [value, t(key)]), set("range")),
@@ -114,15 +116,18 @@ function filters(view, slots, apply) {
   return h("div", { class: "card filters" }, fields, h("div", { class: "field filter-actions" }, reset));
 }
 
+const reasonOf = (job) => job.failure_reason || job.degraded_reason;
+
 function providerText(job) {
   return job.produced_by && job.produced_by !== job.provider
     ? `${job.provider} → ${job.produced_by}` : job.provider;
 }
 
-function jobTable(jobs, names, openJob) {
+function jobTable(jobs, names, currency, openJob) {
   // What an admin scans for first on a phone comes first: when, how it went, where.
   const head = [["jobs.col_started"], ["jobs.col_status"], ["jobs.col_slot"], ["jobs.col_reason"],
-    ["jobs.col_provider"], ["jobs.col_duration", true], ["jobs.col_source"], ["jobs.col_input", true]];
+    ["jobs.col_provider"], ["jobs.col_duration", true], ["jobs.col_cost", true], ["jobs.col_source"],
+    ["jobs.col_input", true]];
   return scrollTable(t("jobs.heading"), h("table", { class: "data jobs-table" },
     h("thead", {}, h("tr", {}, head.map(([key, numeric]) =>
       h("th", { scope: "col", class: numeric ? "num" : null, text: t(key) })))),
@@ -138,19 +143,20 @@ function jobTable(jobs, names, openJob) {
           openJob(job.id);
         },
       })),
-      h("td", {}, statusPill(job.status)),
+      h("td", {}, statusPill(outcomeOf(job))),
       h("td", { class: "slot-cell" }, h("span", { class: "slot-name", text: names.get(job.slot_id) || job.slot_id }),
         h("span", { class: "muted small block", text: job.slot_id })),
-      job.failure_reason ? h("td", { class: "reason-cell" }, reasonCell(job.failure_reason)) : h("td", { text: "—" }),
+      reasonOf(job) ? h("td", { class: "reason-cell" }, reasonCell(reasonOf(job))) : h("td", { text: "—" }),
       h("td", { class: "nowrap" }, h("code", { text: providerText(job) })),
       h("td", { class: "num", text: formatDuration(job.duration_ms) }),
+      h("td", { class: "num", text: formatMoney(job.cost, currency) }),
       h("td", { class: "nowrap", text: t(SOURCE_KEYS[job.source] || "status.unknown") }),
       h("td", { class: "num", text: formatBytes(job.input_size) }))))));
 }
 
 startPage(async (main) => {
   let view = readQuery();
-  const slots = (await api("/api/slots")).slots;
+  const { slots, currency } = await api("/api/slots");
   const names = new Map(slots.map((slot) => [slot.id, slot.name]));
   const filterBox = h("div");
   const tools = h("div", { class: "list-tools" });
@@ -169,7 +175,7 @@ startPage(async (main) => {
     render().catch(notifyError);
   };
 
-  const dialog = jobDialog(names, () => {
+  const dialog = jobDialog(names, currency, () => {
     if (!view.job) return;
     view = { ...view, job: "" };
     history.replaceState(history.state, "", `${location.pathname}?${viewQuery(view)}`.replace(/\?$/, ""));
@@ -203,7 +209,7 @@ startPage(async (main) => {
       list.removeAttribute("aria-busy");
     }
     fill(list, page.jobs.length
-      ? jobTable(page.jobs, names, openJob)
+      ? jobTable(page.jobs, names, currency, openJob)
       : h("p", { class: "empty card", text: t(view.cursor ? "jobs.empty_page" : "jobs.empty") }));
     const stack = newer();
     fill(pager,

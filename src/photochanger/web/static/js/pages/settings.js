@@ -1,22 +1,26 @@
-// Settings: the sync window, result retention, concurrency limits, the ingest
-// password (shown in clear, changed only after a confirm) and the providers' API
-// keys (write-only: configured / last 4 / when; an empty field keeps the key,
-// only "Remove" erases it).
+// Settings: the sync window and the margin before it for an `on_failure:
+// original` answer, result retention, concurrency limits, the ingest password
+// (shown in clear, changed only after a confirm), the providers' API keys
+// (write-only: configured / last 4 / when; an empty field keeps the key, only
+// "Remove" erases it) and the price table jobs are costed by.
 
 import { api, ApiError, errorText } from "../api.js";
 import { fill, h, uid } from "../dom.js";
 import { clearMarks, markField } from "../field-errors.js";
 import { formatDateTime, t, titleOf } from "../i18n.js";
 import { copyButton, notify, pageHeading, startPage } from "../layout.js";
+import { pricesCard } from "../settings/prices.js";
 
 const NUMBERS = [
   { name: "sync_response_seconds", min: 10, max: 60, slider: true },
+  { name: "on_failure_margin_seconds", min: 1, max: 9, slider: true },
   { name: "result_ttl_hours", min: 1, max: 2160 },
   { name: "slot_concurrency_limit", min: 1, max: 1000 },
   { name: "provider_concurrency_limit", min: 1, max: 5000 },
 ];
 const LABELS = {
   sync_response_seconds: ["settings.sync", "settings.sync_help"],
+  on_failure_margin_seconds: ["settings.margin", "settings.margin_help"],
   result_ttl_hours: ["settings.ttl", "settings.ttl_help"],
   slot_concurrency_limit: ["settings.slot_limit", "settings.slot_limit_help"],
   provider_concurrency_limit: ["settings.provider_limit", "settings.provider_limit_help"],
@@ -186,9 +190,15 @@ startPage(async (main) => {
   const [view, providers] = await Promise.all([api("/api/settings"), api("/api/providers")]);
   const titles = Object.fromEntries(providers.providers.map((item) => [item.name, titleOf(item)]));
   const body = h("div", { class: "grid-2 settings" });
-  main.append(pageHeading(t("settings.heading")), body);
-  const redraw = (next) => fill(body,
-    h("div", { class: "stack" }, limitsCard(next, redraw), passwordCard(next, redraw)),
-    h("div", { class: "stack" }, keysCard(next, titles, redraw)));
+  const wide = h("div");
+  main.append(pageHeading(t("settings.heading")), body, wide);
+  const redraw = (next) => {
+    fill(body,
+      h("div", { class: "stack" }, limitsCard(next, redraw), passwordCard(next, redraw)),
+      h("div", { class: "stack" }, keysCard(next, titles, redraw)));
+    fill(wide, pricesCard(next, { send, redraw, stamp }));
+  };
   redraw(view);
+  // The slot page links to the price table; it exists only now.
+  if (location.hash === "#prices") document.getElementById("prices")?.scrollIntoView();
 }, { title: "settings.title" });

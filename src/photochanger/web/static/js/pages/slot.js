@@ -1,96 +1,28 @@
-// The slot page: what the booth's photos go through. General fields, the
-// provider's settings as a form generated from its schema, a fallback, template
-// images, a test run with unsaved values, save with the version, recent results
-// and the change history.
+// The slot page: what the booth's photos go through. General fields, the photo
+// limits and the guests' privacy, the provider's settings as a form generated
+// from its schema, template images, what the booth gets when that fails (a
+// fallback, then `on_failure`), a daily budget, a test run with unsaved values,
+// save with the version, recent results and the change history.
 
 import { api, ApiError, errorText } from "../api.js";
 import { fill, h, uid } from "../dom.js";
 import { clearMarks, markField } from "../field-errors.js";
-import { t, titleOf } from "../i18n.js";
+import { t } from "../i18n.js";
 import { copyButton, notify, pageHeading, startPage } from "../layout.js";
-import { schemaForm } from "../schema-form.js";
+import { field } from "../slot/fields.js";
 import { historyList, recentResults } from "../slot/history.js";
+import { budgetField, failureChoice, photoFields } from "../slot/policy.js";
+import { providerBlock } from "../slot/provider-block.js";
 import { templateZones } from "../slot/templates.js";
 import { testPanel } from "../slot/test-run.js";
 
 const slotId = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
 
-function field(label, input, help) {
-  const id = input.id || uid("slot");
-  input.id = id;
-  const helpNode = help ? h("p", { class: "help", id: `${id}-help`, text: help }) : null;
-  if (helpNode) input.setAttribute("aria-describedby", `${id}-help ${id}-error`);
-  else input.setAttribute("aria-describedby", `${id}-error`);
-  return h("div", { class: "field", dataset: { field: input.name } },
-    h("label", { for: id, text: label }), input, helpNode,
-    h("p", { class: "field-error", id: `${id}-error`, hidden: true }));
-}
-
-function select(name, options, value) {
-  const element = h("select", { name });
-  for (const [optionValue, label] of options) {
-    element.append(h("option", { value: optionValue, text: label }));
-  }
-  element.value = value;
-  return element;
-}
-
-/** Provider + operation pickers and the generated settings form under them. */
-function providerBlock({ providers, provider, operation, settings, prefix, onChange, onOperation }) {
-  const cache = new Map([[`${provider}/${operation}`, settings || {}]]);
-  const providerSelect = select(`${prefix}provider`,
-    providers.map((item) => [item.name, titleOf(item)]), provider);
-  const operationSelect = h("select", { name: `${prefix}operation` });
-  const formBox = h("div");
-  let form = null;
-  let current = { provider, operation };
-
-  const ops = () => providers.find((item) => item.name === providerSelect.value)?.operations || [];
-  const op = () => ops().find((item) => item.name === operationSelect.value);
-
-  function fillOperations(wanted) {
-    fill(operationSelect, ops().map((item) => h("option", { value: item.name, text: titleOf(item) })));
-    operationSelect.value = ops().some((item) => item.name === wanted) ? wanted : ops()[0]?.name || "";
-  }
-
-  function drawForm() {
-    if (form) cache.set(`${current.provider}/${current.operation}`, form.read());
-    current = { provider: providerSelect.value, operation: operationSelect.value };
-    const schema = op()?.settings_schema || { properties: {} };
-    form = schemaForm(schema, cache.get(`${current.provider}/${current.operation}`) || {}, { onChange });
-    fill(formBox, form.element);
-    onOperation?.(op());
-  }
-
-  providerSelect.addEventListener("change", () => {
-    fillOperations(null);
-    drawForm();
-    onChange();
-  });
-  operationSelect.addEventListener("change", () => {
-    drawForm();
-    onChange();
-  });
-  fillOperations(operation);
-  drawForm();
-  const element = h("div", { class: "provider-block" },
-    h("div", { class: "grid-2" },
-      field(t("slot.provider"), providerSelect),
-      field(t("slot.operation"), operationSelect)),
-    formBox);
-  return {
-    element,
-    value: () => ({ provider: providerSelect.value, operation: operationSelect.value, settings: form.read() }),
-    operation: op,
-    form: () => form,
-    controls: { provider: providerSelect, operation: operationSelect },
-  };
-}
-
 startPage(async (main) => {
-  const [slot, providerList] = await Promise.all([
+  const [slot, providerList, settings] = await Promise.all([
     api(`/api/slots/${encodeURIComponent(slotId)}`),
     api("/api/providers"),
+    api("/api/settings"),
   ]);
   const providers = providerList.providers;
   document.title = `${slot.name} · PhotoChanger`;
@@ -107,12 +39,11 @@ startPage(async (main) => {
   const active = h("input", { name: "active", type: "checkbox", role: "switch", class: "toggle", checked: slot.active });
   const activeId = uid("active");
   active.id = activeId;
-  const sizeLimit = h("input", { name: "size_limit_mb", type: "number", min: 1, max: 20, step: 1,
-    required: true, value: slot.size_limit_mb });
-  const megapixels = h("input", { name: "max_input_megapixels", type: "number", min: 0.1, max: 100,
-    step: 0.1, required: true, value: slot.max_input_megapixels });
-  const onFailure = select("on_failure", [["error", t("slot.on_failure_error")],
-    ["original", t("slot.on_failure_original")]], slot.on_failure);
+  const photos = photoFields(slot);
+  const onFailure = failureChoice(slot.on_failure, {
+    margin: settings.on_failure_margin_seconds.value, window: settings.sync_response_seconds.value,
+  });
+  const budget = budgetField(slot.daily_budget, settings.prices.value.currency);
 
   const markDirty = () => updateDirty();
   const templates = templateZones({ slotId, current: slot.template_media, onChange: markDirty });
@@ -144,9 +75,9 @@ startPage(async (main) => {
       active: active.checked,
       ...primary.value(),
       fallback: useFallback.checked ? fallback.value() : null,
-      on_failure: onFailure.value,
-      size_limit_mb: Number(sizeLimit.value),
-      max_input_megapixels: Number(megapixels.value),
+      on_failure: onFailure.value(),
+      ...photos.value(),
+      daily_budget: budget.value(),
       template_media: templates.changes(),
     };
   }
@@ -189,7 +120,7 @@ startPage(async (main) => {
   async function save() {
     if (saving) return;
     clearErrors();
-    const basics = [name, sizeLimit, megapixels];
+    const basics = [name, ...photos.inputs, budget.input];
     if (!basics.every((input) => input.reportValidity())) return;
     if (![...main.querySelectorAll(".schema-form input, .schema-form textarea, .schema-form select")]
       .filter((input) => !input.closest("[hidden]"))
@@ -234,29 +165,32 @@ startPage(async (main) => {
     field(t("slot.name"), name),
     h("div", { class: "check toggle-field", dataset: { field: "active" } }, active,
       h("label", { for: activeId, text: t("slot.active") })),
-    h("div", { class: "grid-2" },
-      field(t("slot.size_limit"), sizeLimit, t("slot.size_limit_help")),
-      field(t("slot.megapixels"), megapixels, t("slot.megapixels_help"))),
     h("div", { class: "copy-row" }, h("span", { class: "muted", text: `${t("slot.ingest_url")}: ` }),
       h("code", { class: "url", text: slot.ingest_url }), copy));
 
+  const photosCard = h("section", { class: "card", "aria-labelledby": "photos-heading" },
+    h("h2", { id: "photos-heading", text: t("slot.photos") }), photos.element);
   const settingsCard = h("section", { class: "card", "aria-labelledby": "settings-heading" },
     h("h2", { id: "settings-heading", text: t("slot.processing") }), primary.element);
   const templatesCard = h("section", { class: "card", "aria-labelledby": "templates-heading" },
     h("h2", { id: "templates-heading", text: t("slot.templates") }), templates.element);
   const fallbackCard = h("section", { class: "card", "aria-labelledby": "fallback-heading" },
     h("h2", { id: "fallback-heading", text: t("slot.failure") }),
-    field(t("slot.on_failure"), onFailure, t("slot.on_failure_help")),
     h("div", { class: "check" }, useFallback, h("label", { for: useFallback.id, text: t("slot.use_fallback") })),
     h("p", { class: "help", text: t("slot.fallback_help") }),
-    fallbackBox);
+    fallbackBox,
+    onFailure.element);
+  const budgetCard = h("section", { class: "card", "aria-labelledby": "budget-heading" },
+    h("h2", { id: "budget-heading", text: t("slot.spend") }), budget.element);
   const test = testPanel({
     slotId,
     onDone: async () => refreshSide(await api(`/api/slots/${encodeURIComponent(slotId)}`)),
     payload: () => {
       const current = values();
       return { provider: current.provider, operation: current.operation, settings: current.settings,
-        fallback: current.fallback, template_media: current.template_media };
+        fallback: current.fallback, template_media: current.template_media,
+        on_failure: current.on_failure, max_input_megapixels: current.max_input_megapixels,
+        keep_metadata: current.keep_metadata };
     },
   });
   const resultsBox = h("div");
@@ -274,10 +208,11 @@ startPage(async (main) => {
   }
 
   heading.querySelector(".actions").append(versionNote, saveButton);
-  main.append(heading, formError,
-    h("div", { class: "slot-layout" },
-      h("div", { class: "stack" }, general, settingsCard, templatesCard, fallbackCard),
-      side));
+  const cards = h("div", { class: "stack" }, general, photosCard, settingsCard, templatesCard,
+    fallbackCard, budgetCard);
+  cards.addEventListener("input", markDirty);
+  cards.addEventListener("change", markDirty);
+  main.append(heading, formError, h("div", { class: "slot-layout" }, cards, side));
   baseline = JSON.stringify(values());
   updateDirty();
   await refreshSide(slot);

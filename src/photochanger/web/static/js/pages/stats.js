@@ -1,5 +1,7 @@
 // Statistics: how the booths' photos went over a window (1 h, 24 h, 7 days),
-// for all slots or one. The window, slot and source live in the URL, so a
+// for all slots or one — a degraded answer (the guest's own photo after the
+// provider failed) counted as its own outcome — and what they cost per slot
+// and day. The window, slot, source and spend days live in the URL, so a
 // reload or a bookmark shows the same view. Every chart has its numbers in a
 // table beside it.
 
@@ -12,7 +14,8 @@ import { every, notifyError, pageHeading, startPage } from "../layout.js";
 import {
   chartsAvailable, durationLines, legendItem, liveChart, outcomeBars,
 } from "../charts.js";
-import { formatDuration, reasonText } from "../outcomes.js";
+import { formatDuration, formatMoney, reasonText } from "../outcomes.js";
+import { DEFAULT_DAYS, loadSpend, SPEND_DAYS, spendSection } from "../stats-spend.js";
 import {
   empty, failedToLoad, lastFailures, lastFailuresTable, num, OUTCOME_COLUMNS, failureTable, slotTable, table,
 } from "../stats-tables.js";
@@ -36,7 +39,9 @@ function readQuery() {
   const minutes = Number(query.get("window"));
   const slot = query.get("slot") || "";
   const source = query.get("source") || "ingest";
+  const days = Number(query.get("days"));
   return {
+    days: SPEND_DAYS.some(([value]) => value === days) ? days : DEFAULT_DAYS,
     window: WINDOWS.find((item) => item.minutes === minutes) || WINDOWS.find((item) => item.minutes === DEFAULT_WINDOW),
     slot: SLOT_ID.test(slot) ? slot : "",
     source: SOURCES.some(([value]) => value === source) ? source : "ingest",
@@ -48,7 +53,8 @@ function writeQuery(view) {
   query.set("window", String(view.window.minutes));
   if (view.slot) query.set("slot", view.slot);
   if (view.source !== "ingest") query.set("source", view.source);
-  history.replaceState(null, "", `${location.pathname}?${query}`);
+  if (view.days !== DEFAULT_DAYS) query.set("days", String(view.days));
+  history.replaceState(null, "", `${location.pathname}?${query}${location.hash}`);
 }
 
 function bucketText(minutes) {
@@ -58,7 +64,7 @@ function bucketText(minutes) {
 
 function section(titleKey, ...children) {
   const id = uid("sec");
-  return h("section", { class: "card stats-section", "aria-labelledby": id },
+  return h("section", { class: "card stats-section", id: titleKey === "stats.spend" ? "spend" : null, "aria-labelledby": id },
     h("h2", { id, text: t(titleKey) }), children);
 }
 
@@ -108,6 +114,7 @@ function stat(labelKey, value, note, kind) {
 }
 
 function overviewCards(overview, view) {
+  const currency = overview.currency;
   const system = overview.system;
   const slot = view.slot ? overview.slots.find((item) => item.slot_id === view.slot) : null;
   const counts = slot || system;
@@ -116,12 +123,15 @@ function overviewCards(overview, view) {
   const items = [
     stat("stats.card_jobs", formatNumber(counts.jobs), null),
     stat("stats.card_done", formatNumber(counts.successes), share(counts.successes), counts.successes ? "done" : null),
+    stat("stats.card_degraded", formatNumber(counts.degraded ?? 0), share(counts.degraded ?? 0),
+      counts.degraded ? "degraded-outcome" : null),
     stat("stats.card_timeouts", formatNumber(counts.timeouts), share(counts.timeouts), counts.timeouts ? "timeout" : null),
     stat("stats.card_provider_errors", formatNumber(counts.provider_errors), share(counts.provider_errors),
       counts.provider_errors ? "failed" : null),
     stat("stats.card_other", formatNumber(counts.other_failures), share(counts.other_failures),
       counts.other_failures ? "failed" : null),
     stat("stats.card_pending", formatNumber(counts.pending), null),
+    stat("stats.card_cost", formatMoney(counts.cost ?? null, currency), t("stats.card_cost_note")),
     stat("stats.card_total", formatNumber(system.jobs_total), allSlots),
     stat("stats.card_storage", formatBytes(system.storage_used_bytes), allSlots),
   ];
@@ -236,6 +246,7 @@ startPage(async (main) => {
   const failuresBox = h("div");
   const lastBox = h("div");
   const numbersBox = h("div", { class: "card stats-section", hidden: true });
+  const spend = spendSection(view, (days) => change({ ...view, days }, { only: "spend" }));
   main.append(
     pageHeading(t("stats.heading"), refresh),
     filterBox,
@@ -244,17 +255,28 @@ startPage(async (main) => {
     h("div", { class: "grid-2 charts" }, section("stats.chart_jobs", jobsBox), section("stats.chart_durations", durationsBox)),
     numbersBox,
     section("stats.per_slot", slotsBox),
+    section("stats.spend", spend.element),
     section("stats.failures", failuresBox),
     section("stats.last_failures", lastBox),
   );
 
   let bar = null;
-  const change = (next) => {
+  const change = (next, { only } = {}) => {
     view = next;
     bar?.mark(view);
+    spend.mark(view);
     writeQuery(view);
-    load().catch(notifyError);
+    (only === "spend" ? loadSpendOnly() : load()).catch(notifyError);
   };
+
+  // The days of the spend table change only that table.
+  let latestSpend = 0;
+  async function loadSpendOnly() {
+    const mine = ++latestSpend;
+    const shown = view;
+    const [result] = await Promise.allSettled([loadSpend(shown)]);
+    if (mine === latestSpend) spend.show(result, shown);
+  }
 
   // The newest request wins: a slow answer for a view the admin has already
   // left is dropped, not drawn over the new one.
@@ -282,10 +304,12 @@ startPage(async (main) => {
     const series = new URLSearchParams({ ...Object.fromEntries(base), bucket_minutes: String(shown.window.bucket) });
     if (shown.slot) series.set("slot_id", shown.slot);
     const overview = await api(`/api/stats/overview?${base}`);
-    const [slotsStats, timeseries, breakdown, failures] = await Promise.allSettled([
+    const spendMine = ++latestSpend;
+    const [slotsStats, timeseries, breakdown, failures, spent] = await Promise.allSettled([
       api(`/api/stats/slots?${base}`), api(`/api/stats/timeseries?${series}`), api(`/api/stats/failures?${base}`),
-      lastFailures(shown, overview.since),
+      lastFailures(shown, overview.since), loadSpend(shown),
     ]);
+    if (spendMine === latestSpend) spend.show(spent, shown);
     if (mine !== latest) return;
     const names = new Map(overview.slots.map((slot) => [slot.slot_id, slot.name]));
     if (!bar) {
@@ -303,12 +327,14 @@ startPage(async (main) => {
     }
     const show = (box, result, render) =>
       fill(box, result.status === "fulfilled" ? render(result.value) : failedToLoad(result.reason));
-    show(slotsBox, slotsStats, (value) => slotTable(value, shown, names));
+    show(slotsBox, slotsStats, (value) => slotTable(value, shown, names, overview.currency));
     show(failuresBox, breakdown, (value) => failureTable(value, shown, names));
     show(lastBox, failures, (value) => lastFailuresTable(value, shown, names));
     updated.textContent = t("stats.updated", { time: formatTime(overview.generated_at) });
   }
 
   await load();
+  // The dashboard's "spend per slot and day" link: the section, once drawn.
+  if (location.hash === "#spend") document.getElementById("spend")?.scrollIntoView();
   every(REFRESH_SECONDS, load);
 }, { title: "stats.title" });

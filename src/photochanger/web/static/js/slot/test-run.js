@@ -1,10 +1,14 @@
 // "Test" on the slot page: a photo through the very pipeline a booth's photo
 // takes, with the form's unsaved values; the elapsed seconds while it runs, then
-// the result beside the original with its duration, or the reason in words.
+// the result beside the original with its duration, or the reason in words. An
+// answer that is not the provider's edit (the guest's original, or a free
+// fallback's when the budget is spent) says so and why, never as a plain success.
 
 import { api, errorText } from "../api.js";
 import { fill, h, uid } from "../dom.js";
 import { formatNumber, t } from "../i18n.js";
+import { reasonText } from "../outcomes.js";
+import { degradedNotice } from "./policy.js";
 
 const ACCEPT = "image/jpeg,image/png,image/webp";
 
@@ -51,7 +55,8 @@ export function testPanel({ slotId, payload, onDone }) {
     fill(outcome);
     const form = new FormData();
     form.append("test_image", file, file.name);
-    form.append("slot_payload", JSON.stringify(payload()));
+    const sent = payload();
+    form.append("slot_payload", JSON.stringify(sent));
     try {
       const answer = await api(`/api/slots/${encodeURIComponent(slotId)}/test-run`, {
         method: "POST", form,
@@ -59,11 +64,20 @@ export function testPanel({ slotId, payload, onDone }) {
       fill(result,
         h("a", { href: answer.public_result_url, download: "" },
           h("img", { src: answer.public_result_url, alt: t("slot.test_result_alt") })),
-        h("figcaption", { text: t("slot.test_result") }));
-      fill(outcome, h("p", { class: "ok-text", text: t("slot.test_done", {
-        seconds: formatNumber(answer.completed_in_seconds, 1),
-      }) }), h("a", { href: answer.public_result_url, class: "button", download: "",
-        text: t("common.download") }));
+        h("figcaption", { text: t(answer.produced_by === "original" ? "slot.test_result_original"
+          : "slot.test_result") }));
+      const download = h("a", { href: answer.public_result_url, class: "button", download: "",
+        text: t("common.download") });
+      if (answer.degraded_reason) {
+        fill(outcome, degradedNotice(answer, reasonText), download);
+      } else {
+        const byFallback = answer.produced_by && answer.produced_by !== sent.provider
+          && answer.produced_by === sent.fallback?.provider;
+        fill(outcome, h("p", { class: "ok-text", text: t("slot.test_done", {
+          seconds: formatNumber(answer.completed_in_seconds, 1),
+        }) }), byFallback ? h("p", { class: "muted", text: t("slot.test_by_fallback", {
+          provider: answer.produced_by }) }) : null, download);
+      }
       onDone?.();
     } catch (error) {
       fill(result);
