@@ -24,6 +24,8 @@ async def test_ingest_documents_every_error_status(client: httpx.AsyncClient) ->
         "503",
         "504",
     }
+    headers = ingest["responses"]["200"]["headers"]
+    assert set(headers) == {"X-Job-Id", "X-Result-Url", "X-PhotoChanger-Degraded"}
     body = ingest["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert body["required"] == ["password", "fileToUpload"]
     results = document["paths"]["/public/results/{job_id}"]["get"]

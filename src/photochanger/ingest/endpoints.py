@@ -68,8 +68,22 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     "/api/ingest/{slot_id:path}",
     responses={
         200: {
-            "description": "The edited photo.",
+            "description": "The edited photo; with `on_failure: original`, possibly the "
+            "guest's own photo, marked by `X-PhotoChanger-Degraded`.",
             "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}},
+            "headers": {
+                "X-Job-Id": {"schema": {"type": "string"}, "description": "The job's id."},
+                "X-Result-Url": {
+                    "schema": {"type": "string"},
+                    "description": "The result's public download link.",
+                },
+                DEGRADED_HEADER: {
+                    "schema": {"type": "string"},
+                    "description": "Only on a degraded answer (SPEC §10): why it is not "
+                    "the provider's edit — `timeout`, `budget`, `provider_unavailable`, "
+                    "`internal_error`, `provider_error[:<provider's reason>]`.",
+                },
+            },
         },
         **ERROR_RESPONSES,
     },
