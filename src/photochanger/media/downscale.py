@@ -83,7 +83,8 @@ def _shrunk(image: Image.Image, max_pixels: int) -> SentImage:
         image.draft("RGB", (target[0] * 2, target[1] * 2))
     image.load()
     transparent = image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
-    rgb = image.convert("RGBA" if transparent else "RGB")
+    mode = "RGBA" if transparent else "RGB"
+    rgb = image if image.mode == mode else image.convert(mode)
     resized = rgb.resize(target, Image.Resampling.LANCZOS)
     turn = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
     upright = resized.transpose(turn) if turn is not None else resized
