@@ -45,7 +45,19 @@ def guest_photo(fmt: str, size: tuple[int, int] = (400, 300), orientation: int =
         text.add_itxt("Comment", f"serial {SERIAL}")
         options["pnginfo"] = text
     image.save(out, fmt, **options)
-    return out.getvalue()
+    data = out.getvalue()
+    if fmt == "JPEG":  # XMP (APP1) and Photoshop IPTC (APP13), as cameras and editors write
+        xmp = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta><dc:creator>" + OWNER.encode()
+        iptc = b"Photoshop 3.0\08BIM\x04\x04\0\0\0\0\0\x10\x1c\x02\x50\0\x0c" + OWNER[:12].encode()
+        segments = b"".join(
+            marker + (len(body) + 2).to_bytes(2, "big") + body
+            for marker, body in (
+                (b"\xff\xe1", xmp + b"</dc:creator></x:xmpmeta>"),
+                (b"\xff\xed", iptc),
+            )
+        )
+        data = data[:2] + segments + data[2:]
+    return data
 
 
 def leaks(data: bytes) -> list[str]:

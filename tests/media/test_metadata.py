@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ingest.photos_with_metadata import guest_photo, leaks, mark_corner
+from ingest.photos_with_metadata import guest_exif, guest_photo, leaks, mark_corner
 from photochanger.media.downscale import for_remote
 from photochanger.media.metadata import UnreadablePhoto, without_metadata
 
@@ -135,3 +135,54 @@ def test_for_remote_keeps_transparency_as_png() -> None:
     with Image.open(io.BytesIO(sent.data)) as image:
         assert image.mode == "RGBA"
         assert image.getpixel((10, 10))[3] == 100
+
+
+def test_a_turned_mpo_comes_back_an_upright_jpeg() -> None:
+    """Many cameras write a JPEG with an MPF preview, which Pillow calls MPO."""
+    with Image.open(io.BytesIO(guest_photo("JPEG"))) as source:
+        image = source.convert("RGB")
+    out = io.BytesIO()
+    preview = image.resize((100, 75))
+    image.save(out, "MPO", save_all=True, append_images=[preview], exif=guest_exif(6))
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    cleaned = without_metadata(out.getvalue())
+    with Image.open(io.BytesIO(cleaned)) as turned:
+        assert (turned.format, turned.size) == ("JPEG", (300, 400))
+    assert mark_corner(cleaned) == "top-right"
+    assert leaks(cleaned) == []
+
+
+def test_a_jpeg_a_decoder_reads_but_the_parser_does_not_is_encoded_again_clean() -> None:
+    photo = guest_photo("JPEG")
+    tables = photo.index(b"\xff\xdb")
+    padded = photo[:tables] + b"\x00\x00" + photo[tables:]  # junk between two segments
+    cleaned = without_metadata(padded)
+    assert leaks(cleaned) == []
+    assert np.abs(pixels(cleaned).astype(int) - pixels(photo).astype(int)).mean() < 4
+
+
+def test_a_short_vp8x_chunk_does_not_crash_the_cleaner() -> None:
+    """An empty VP8X chunk: its flags byte would lie past the chunk's end."""
+    broken = b"RIFF\x0c\0\0\0WEBPVP8X\0\0\0\0"
+    try:
+        cleaned = without_metadata(broken)
+    except UnreadablePhoto:
+        return  # refused in words: fine
+    assert cleaned == broken  # nothing it could remove
+
+
+def test_for_remote_scales_16_bit_grey_and_drops_a_cmyk_profile() -> None:
+    grey = Image.fromarray(np.full((1200, 1600), 30000, dtype=np.uint16))
+    out = io.BytesIO()
+    grey.save(out, "PNG")
+    sent = for_remote(out.getvalue(), 1.0)
+    value = pixels(sent.data)[5, 5]
+    assert abs(int(value[0]) - round(30000 * 255 / 65535)) <= 1  # not clipped to white
+
+    cmyk = Image.new("CMYK", (1600, 1200), (0, 0, 0, 0))
+    out = io.BytesIO()
+    cmyk.save(out, "JPEG", icc_profile=b"\0" * 128 + b"a CMYK profile")
+    sent = for_remote(out.getvalue(), 1.0)
+    with Image.open(io.BytesIO(sent.data)) as image:
+        assert image.mode == "RGB"
+        assert "icc_profile" not in image.info

@@ -59,6 +59,14 @@ class IngestResult:
     """Why the answer is not the provider's edit (`X-PhotoChanger-Degraded`)."""
 
 
+class StoreUnavailable(ServiceUnavailable):
+    """The media store failed while the result was put."""
+
+
+class JobClosedElsewhere(InternalError):
+    """Another process closed the job first."""
+
+
 class ResultStore:
     """Puts a job's result in the media store and closes the job `done`; reads
     an earlier job's result back for a photo sent again."""
@@ -98,7 +106,7 @@ class ResultStore:
                 size = await self._store.put_bytes(key, data)
         except OSError:
             log.exception("media_store_failed")
-            raise ServiceUnavailable("the media store is unavailable") from None
+            raise StoreUnavailable("the media store is unavailable") from None
         finished = utcnow()
         expires = finished + timedelta(hours=job.snapshot.runtime.result_ttl_hours)
 
@@ -130,7 +138,7 @@ class ResultStore:
             )
 
         if not await self._database.write(finish):
-            raise InternalError("the job was closed by another process")
+            raise JobClosedElsewhere("the job was closed by another process")
         return IngestResult(
             job_id=record.id,
             mime=mime,

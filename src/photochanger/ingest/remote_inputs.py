@@ -23,23 +23,33 @@ class _Prepared:
 class RemoteInputs:
     def __init__(self, max_megapixels: float) -> None:
         self._max_megapixels = max_megapixels
-        self._prepared: _Prepared | None = None
+        self._preparing: asyncio.Future[_Prepared] | None = None
 
     @property
     def sent(self) -> SentImage | None:
-        """The photo as it was sent, once a remote step has run."""
-        return None if self._prepared is None else self._prepared.photo
+        """The photo as it was sent, once a remote step has had it."""
+        preparing = self._preparing
+        if preparing is None or not preparing.done() or preparing.exception() is not None:
+            return None
+        return preparing.result().photo
 
     async def applied_to(self, ctx: JobContext) -> JobContext:
         """`ctx` with its photo and templates as a remote provider gets them.
-        Raises `UnreadablePhoto` when one cannot be decoded."""
-        if self._prepared is None:
-            self._prepared = await asyncio.to_thread(self._prepare, ctx.image, ctx.templates)
-        photo = self._prepared.photo
+        Raises `UnreadablePhoto` when one cannot be decoded. The work runs once
+        per job: an attempt that times out while it runs leaves it running for
+        the next attempt to pick up, not to start again."""
+        if self._preparing is None:
+            self._preparing = asyncio.ensure_future(
+                asyncio.to_thread(self._prepare, ctx.image, ctx.templates)
+            )
+            # Its failure is the awaiting attempt's; if none awaits any more, it is done with.
+            self._preparing.add_done_callback(lambda done: done.cancelled() or done.exception())
+        prepared = await asyncio.shield(self._preparing)
+        photo = prepared.photo
         return replace(
             ctx,
             image=InputImage(mime=photo.mime, size=len(photo.data), data=photo.data),
-            templates=self._prepared.templates,
+            templates=prepared.templates,
         )
 
     def _prepare(self, image: InputImage, templates: Sequence[TemplateImage]) -> _Prepared:

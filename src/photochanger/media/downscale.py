@@ -73,18 +73,29 @@ def for_remote(data: bytes, max_megapixels: float) -> SentImage:
     return small
 
 
+def _as_8bit(image: Image.Image) -> Image.Image:
+    """16- and 32-bit greyscale scaled to 8 bits (Pillow's own conversion clips
+    at 255, which turns a 16-bit photo white)."""
+    if image.mode not in ("I;16", "I;16B", "I;16L", "I"):
+        return image
+    top = 65535 if image.mode.startswith("I;16") else max(1, image.getextrema()[1])
+    return image.convert("I").point(lambda value: value * 255 / top).convert("L")
+
+
 def _shrunk(image: Image.Image, max_pixels: int) -> SentImage:
     width, height = image.size
     scale = math.sqrt(max_pixels / (width * height))
     target = (max(1, math.floor(width * scale)), max(1, math.floor(height * scale)))
     icc = image.info.get("icc_profile")
     orientation = image.getexif().get(EXIF_ORIENTATION, 1)
-    if image.format == "JPEG":
+    if image.format in ("JPEG", "MPO"):
         image.draft("RGB", (target[0] * 2, target[1] * 2))
     image.load()
     transparent = image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
     mode = "RGBA" if transparent else "RGB"
-    rgb = image if image.mode == mode else image.convert(mode)
+    if image.mode not in ("RGB", "RGBA"):
+        icc = None  # a CMYK or grey profile does not describe the RGB made here
+    rgb = image if image.mode == mode else _as_8bit(image).convert(mode)
     resized = rgb.resize(target, Image.Resampling.LANCZOS)
     turn = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
     upright = resized.transpose(turn) if turn is not None else resized

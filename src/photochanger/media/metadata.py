@@ -72,49 +72,61 @@ def orientation_of(data: bytes) -> int:
 
 def without_metadata(data: bytes) -> bytes:
     """The photo in its own format, without metadata and upright. The bytes
-    come back unchanged (the same object) when there was nothing to remove."""
+    come back unchanged (the same object) when there was nothing to remove.
+
+    A file whose container does not parse cleanly but that decodes (padding
+    between JPEG segments, a missing end marker, an odd chunk) is encoded
+    again instead: cleaning must never be stricter than a decoder."""
     mime = sniff_image_mime(data[:16])
     if mime is None:
         raise UnreadablePhoto("not a JPEG, PNG or WebP image")
-    if orientation_of(data) != 1:
-        data = upright(data)  # and then its container checked like any other
-    if mime == "image/jpeg":
-        return _jpeg_without_metadata(data)
-    if mime == "image/png":
-        return _png_without_metadata(data)
-    return _webp_without_metadata(data)
+    if orientation_of(data) != 1 and not _is_animated(data):
+        # Turned on its pixels, then its container checked like any other.
+        # (An animated file keeps its frames: only its metadata goes.)
+        data = reencoded(data, mime, turn=True)
+    try:
+        return _CONTAINER_CLEANERS[mime](data)
+    except UnreadablePhoto:
+        return _CONTAINER_CLEANERS[mime](reencoded(data, mime, turn=False))
 
 
-def upright(data: bytes) -> bytes:
-    """The photo turned as its EXIF orientation says and encoded again in its
-    format (JPEG at quality 95 with the source's chroma subsampling, PNG
-    lossless, WebP lossless when the source was), keeping only its colour
-    profile."""
+def reencoded(data: bytes, mime: str, *, turn: bool) -> bytes:
+    """The photo decoded and encoded again as `mime` (JPEG at quality 95 with
+    the source's chroma subsampling, PNG lossless, WebP lossless when the
+    source was), turned upright when `turn`, keeping only its colour profile."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
-                fmt = image.format
                 icc = image.info.get("icc_profile")
-                lossless = fmt == "WEBP" and _webp_is_lossless(data)
-                subsampling = _jpeg_subsampling(image) if fmt == "JPEG" else None
-                turned = ImageOps.exif_transpose(image)
+                lossless = mime == "image/webp" and _webp_is_lossless(data)
+                # Pillow calls a JPEG with an MPF preview (many cameras) "MPO".
+                subsampling = _jpeg_subsampling(image) if mime == "image/jpeg" else None
+                turned = ImageOps.exif_transpose(image) if turn else image.copy()
                 turned.info.clear()  # or Pillow writes the JPEG comment again
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise UnreadablePhoto(f"the image cannot be decoded ({type(exc).__name__})") from None
     out = io.BytesIO()
     extra = {"icc_profile": icc} if icc else {}
-    if fmt == "JPEG":
+    if mime == "image/jpeg":
         if turned.mode not in ("RGB", "L", "CMYK"):
             turned = turned.convert("RGB")
         options = {"subsampling": subsampling} if subsampling is not None else {}
         turned.save(out, "JPEG", quality=REENCODE_JPEG_QUALITY, **options, **extra)
-    elif fmt == "PNG":
+    elif mime == "image/png":
         turned.save(out, "PNG", **extra)
     else:
         quality = {"lossless": True} if lossless else {"quality": REENCODE_JPEG_QUALITY}
         turned.save(out, "WEBP", **quality, **extra)
     return out.getvalue()
+
+
+def _is_animated(data: bytes) -> bool:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return bool(getattr(image, "is_animated", False)) and image.format != "MPO"
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
 
 
 def _jpeg_subsampling(image: Image.Image) -> int | None:
@@ -216,7 +228,7 @@ def _webp_without_metadata(data: bytes) -> bytes:
         if kind in _WEBP_DROP:
             dropped = True
             continue
-        if kind == b"VP8X" and chunk[8] & _VP8X_METADATA_FLAGS:
+        if kind == b"VP8X" and len(chunk) >= 18 and chunk[8] & _VP8X_METADATA_FLAGS:
             chunk = chunk[:8] + bytes([chunk[8] & ~_VP8X_METADATA_FLAGS & 0xFF]) + chunk[9:]
             dropped = True
         chunks.append(chunk)
@@ -228,3 +240,10 @@ def _webp_without_metadata(data: bytes) -> bytes:
 
 def _webp_is_lossless(data: bytes) -> bool:
     return b"VP8L" in data[12:4096] and b"VP8 " not in data[12:4096]
+
+
+_CONTAINER_CLEANERS = {
+    "image/jpeg": _jpeg_without_metadata,
+    "image/png": _png_without_metadata,
+    "image/webp": _webp_without_metadata,
+}
