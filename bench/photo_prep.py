@@ -7,7 +7,8 @@ essential work with Pillow in the same run (ratios; this machine drifts).
 - upright: the same photo with orientation 6 (it must be turned and re-encoded),
   against Pillow's exif_transpose + save at the same quality.
 - for remote: `media.downscale.for_remote` to 4 MP, against Pillow's own
-  `thumbnail` with the same Lanczos filter (draft + reducing gap) + exif_transpose + save at quality 92.
+  `thumbnail` with the same Lanczos filter (draft + reducing gap), then
+  exif_transpose + save at quality 92.
 - result check: `without_metadata` on a clean 5 MB JPEG (every ingest's result
   goes through it), against reading the same bytes into a new buffer.
 
