@@ -13,6 +13,13 @@ for dir in /usr/lib/postgresql/15/bin /usr/local/bin /usr/bin; do
 done
 [ -n "$have_pg" ] || missing+=(postgresql-15)
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
+# promtool checks and unit-tests deploy/prometheus/'s alert rules.
+command -v promtool >/dev/null || missing+=(prometheus)
+# nginx -t and a real nginx in front of two servers check deploy/nginx.conf
+# (tests/deploy/test_nginx.py, which runs its own nginx from a temp directory);
+# openssl makes the test's self-signed certificate.
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
+command -v openssl >/dev/null || missing+=(openssl)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

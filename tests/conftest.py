@@ -42,7 +42,7 @@ from support import (
     session_factory_of,
 )
 
-pytest_plugins = ["fakes.turbotext_bench"]
+pytest_plugins = ["fakes.turbotext_bench", "moto_s3"]
 
 PG_URL = os.environ.get("PHOTOCHANGER_TEST_PG_URL")
 # One template per pytest-xdist worker: two workers must not drop each other's.

@@ -60,6 +60,7 @@ LAYERS = (
             "photo_memory",
         ),
     ),
+    Layer("metrics", ("metrics",)),
     Layer("media", ("media",)),
     Layer("providers", ("providers",)),
     Layer("multipart", ("multipart",)),
@@ -72,10 +73,11 @@ LAYERS = (
     Layer("ingest", ("ingest",)),
     Layer("container", ("dependencies",)),
     Layer(EDGE, ("ingest.test_run", "health", "middleware", "web"), isolated=True),
-    Layer("wiring", ("app", "cli", "__main__", "providers.check")),
+    Layer("wiring", ("app", "cli", "__main__", "providers.check", "backup")),
 )
-"""Low to high. `providers.check` is the `provider-check` command: it builds its
-own database and store like the CLI around it."""
+"""Low to high. `providers.check` is the `provider-check` command and `backup` the
+`backup` and `restore` commands: they build their own database and store like the
+CLI around them."""
 
 FEATURE_USES: Mapping[str, Mapping[str, str]] = {
     "auth": {"settings.repository": "the signing secret is a stored setting"},

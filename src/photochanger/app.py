@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import structlog
 from fastapi import FastAPI, Request
@@ -38,9 +38,11 @@ from photochanger.jobs.endpoints import router as jobs_router
 from photochanger.jobs.recovery import close_interrupted_jobs
 from photochanger.jobs.service import JobService
 from photochanger.media.endpoints import router as media_router
+from photochanger.media.open_store import open_media_store
 from photochanger.media.preview import PreviewMaker
 from photochanger.media.service import MediaService
-from photochanger.media.store import LocalMediaStore
+from photochanger.metrics.endpoints import router as metrics_router
+from photochanger.metrics.service import Metrics
 from photochanger.middleware import RequestIdMiddleware
 from photochanger.migrate import current_revision, head_revision
 from photochanger.photo_memory import ByteBudget
@@ -87,8 +89,8 @@ def create_app(
                 "run `photochanger migrate` first"
             )
         database = Database(engine)
-        store = LocalMediaStore(config.resolved_media_root)
-        store.prepare()
+        media = AsyncExitStack()  # the S3 client, when the store is a bucket
+        store = await media.enter_async_context(open_media_store(config))
         registry = build_registry(config, extra_providers)
         await registry.start()
         closed = await close_interrupted_jobs(database, config.instance_id)
@@ -99,7 +101,12 @@ def create_app(
             # Shown once, on the operator's console, never through the logs.
             print(f"New ingest password: {generated}", file=sys.stderr)
         previews = PreviewMaker(store, database)
-        cleanup = CleanupService(database, store)
+        metrics = Metrics(
+            providers=[driver.name for driver in registry],
+            media_disk=config.resolved_media_root if config.media_store == "local" else None,
+            cleanup_enabled=config.cleanup_enabled,
+        )
+        cleanup = CleanupService(database, store, metrics=metrics)
         app.state.services = Services(
             config=config,
             database=database,
@@ -108,7 +115,9 @@ def create_app(
             previews=previews,
             photo_memory=ByteBudget(config.photo_memory_mb * MB),
             auth=AuthService(database, await resolve_jwt_secret(database, config)),
-            ingest=IngestService(database=database, store=store, registry=registry, config=config),
+            ingest=IngestService(
+                database=database, store=store, registry=registry, config=config, metrics=metrics
+            ),
             slots=SlotService(database, registry, config),
             settings=SettingsService(
                 database, config, registry.with_api_keys, registry.default_prices()
@@ -119,6 +128,7 @@ def create_app(
             gallery=GalleryService(database),
             stats=StatsService(database, registry.default_prices().currency),
             cleanup=cleanup,
+            metrics=metrics,
         )
         periodic_cleanup = None
         if config.cleanup_enabled:
@@ -132,6 +142,7 @@ def create_app(
                 await periodic_cleanup.stop()
             await previews.close()
             await registry.close()
+            await media.aclose()
             await database.dispose()
 
     app = FastAPI(
@@ -160,6 +171,7 @@ def create_app(
     app.include_router(test_run_router)
     app.include_router(template_media_router)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(settings_router)
     app.include_router(gallery_router)
     app.include_router(cleanup_router)

@@ -1,4 +1,5 @@
-"""The one command line: `photochanger migrate | serve | info | demo | admin … | provider-check`."""
+"""The one command line: `photochanger migrate | serve | info | demo | admin … |
+provider-check | cleanup | backup | restore`."""
 
 from __future__ import annotations
 
@@ -72,6 +73,18 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     )
     cleanup.add_argument("--slot", help="clean only this slot (e.g. slot-003)")
 
+    backup = commands.add_parser(
+        "backup", help="copy the database and the media into a new directory (while serving)"
+    )
+    backup.add_argument("destination", type=Path, help="a new or empty directory")
+    restore = commands.add_parser(
+        "restore", help="restore a backup into an empty data directory and database"
+    )
+    restore.add_argument("source", type=Path, help="a directory made by `photochanger backup`")
+    restore.add_argument(
+        "--force", action="store_true", help="replace the database and media that are there"
+    )
+
     admin = commands.add_parser("admin", help="manage the admin accounts of the web UI")
     accounts = admin.add_subparsers(dest="admin_command", required=True)
     for name, text in (
@@ -97,6 +110,8 @@ def run_command(argv: Sequence[str] | None = None) -> int:
         "provider-check": _provider_check,
         "admin": _admin,
         "cleanup": _cleanup,
+        "backup": _backup,
+        "restore": _restore,
     }
     return handler[args.command](config, args)
 
@@ -282,15 +297,17 @@ def _cleanup(config: Settings, args: argparse.Namespace) -> int:
     """Exit 0 after a pass (also when a file could not be deleted: it is left for
     the next run and counted), 1 for an unknown slot, 2 when the database is not
     ready."""
+    from photochanger.cleanup.schemas import CleanupSummary
     from photochanger.cleanup.service import CleanupService
     from photochanger.errors import SlotNotFound
-    from photochanger.media.store import LocalMediaStore
+    from photochanger.media.open_store import open_media_store
 
-    store = LocalMediaStore(config.resolved_media_root)
+    async def clean(database: Database) -> CleanupSummary:
+        async with open_media_store(config) as store:  # the directory or the bucket
+            return await CleanupService(database, store).run(args.slot)
+
     try:
-        summary = _with_database(
-            config, lambda database: CleanupService(database, store).run(args.slot)
-        )
+        summary = _with_database(config, clean)
     except SlotNotFound as error:
         print(error.details, file=sys.stderr)
         return 1
@@ -305,3 +322,15 @@ def _cleanup(config: Settings, args: argparse.Namespace) -> int:
     print(f"  files that could not be deleted (left for the next run): {summary.failed}")
     print(f"  login failures pruned: {summary.login_failures_pruned}")
     return 0
+
+
+def _backup(config: Settings, args: argparse.Namespace) -> int:
+    from photochanger.backup.commands import backup_command
+
+    return backup_command(config, args.destination)
+
+
+def _restore(config: Settings, args: argparse.Namespace) -> int:
+    from photochanger.backup.commands import restore_command
+
+    return restore_command(config, args.source, force=args.force)

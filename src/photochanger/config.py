@@ -26,6 +26,7 @@ MB = 1024 * 1024
 MIN_JWT_SECRET_LENGTH = 32
 EXAMPLE_JWT_SECRET = "replace-me-with-at-least-32-random-characters"  # noqa: S105
 """The placeholder the deployment examples show; refused like any short secret."""
+MIN_METRICS_TOKEN_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -52,6 +53,66 @@ class Settings(BaseSettings):
     )
     media_root: Path | None = Field(
         default=None, description="Local media store directory (default `<data_dir>/media`)."
+    )
+    media_store: Literal["local", "s3"] = Field(
+        default="local",
+        description="Where results, previews, template and provider media live: `local` "
+        "(the `media_root` directory) or `s3` (an S3-compatible bucket that replicas share).",
+    )
+    s3_bucket: str | None = Field(
+        default=None, description="The `s3` store's bucket (it must exist); required for `s3`."
+    )
+    s3_prefix: str = Field(
+        default="",
+        description="Key prefix of every object the store writes (`photochanger/prod`), so a "
+        "bucket can hold other data or several installations; no key escapes it.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="The S3 API's URL for MinIO, Ceph, R2 … (`http://minio:9000`); unset "
+        "for AWS itself.",
+    )
+    s3_region: str | None = Field(
+        default=None,
+        description="The bucket's region; unset: `AWS_REGION`/`AWS_DEFAULT_REGION` or the "
+        "AWS config, else `us-east-1`.",
+    )
+    s3_path_style: bool = Field(
+        default=False,
+        description="Name the bucket in the URL's path (`endpoint/bucket/key`), not its "
+        "host name; most MinIO and self-hosted servers need it.",
+    )
+    s3_access_key_id: SecretStr | None = Field(
+        default=None,
+        description="Access key of the `s3` store; unset: the usual AWS chain "
+        "(`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, `AWS_PROFILE`, an instance role).",
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="Secret of `s3_access_key_id` (both or neither)."
+    )
+    s3_public_results: Literal["stream", "redirect"] = Field(
+        default="stream",
+        description="How `/public/results/{job_id}` serves a result from the bucket: "
+        "`stream` it through the app, or `redirect` (307) to a presigned URL of the object.",
+    )
+    s3_presign_seconds: int = Field(
+        default=300,
+        ge=10,
+        le=7 * 24 * 3600,
+        description="Lifetime of a presigned result URL (`redirect` mode); each request to "
+        "the public link makes a new one.",
+    )
+    s3_public_endpoint_url: str | None = Field(
+        default=None,
+        description="The endpoint guests' browsers reach the bucket at, used in presigned "
+        "URLs when it differs from `s3_endpoint_url` (default: that one).",
+    )
+    s3_max_connections: int = Field(
+        default=64,
+        ge=1,
+        le=1000,
+        description="Open connections to the S3 endpoint at most; each result streamed to "
+        "a guest holds one for as long as the download lasts.",
     )
     spool_dir: Path | None = Field(
         default=None,
@@ -120,6 +181,15 @@ class Settings(BaseSettings):
         description="Register the `echo` provider (returns the input, optional delay). "
         "For tests and benchmarks only.",
     )
+    metrics_access: Literal["loopback", "token", "off"] = Field(
+        default="loopback",
+        description="Who may read `GET /metrics`: `loopback` clients on this host only, "
+        "`token` any client sending `Authorization: Bearer <metrics_token>`, `off` nobody.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="The bearer token of `metrics_access=token`, at least 32 characters.",
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -133,6 +203,35 @@ class Settings(BaseSettings):
                     "random characters outside development (or unset, to generate one)"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _metrics_token_is_set(self) -> Settings:
+        token = self.metrics_token.get_secret_value() if self.metrics_token else ""
+        if self.metrics_access == "token" and len(token) < MIN_METRICS_TOKEN_LENGTH:
+            raise ValueError(
+                "PHOTOCHANGER_METRICS_ACCESS=token needs PHOTOCHANGER_METRICS_TOKEN of at "
+                f"least {MIN_METRICS_TOKEN_LENGTH} random characters"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _s3_store_is_complete(self) -> Settings:
+        if self.media_store == "s3" and not self.s3_bucket:
+            raise ValueError("PHOTOCHANGER_MEDIA_STORE=s3 needs PHOTOCHANGER_S3_BUCKET")
+        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
+            raise ValueError(
+                "set both PHOTOCHANGER_S3_ACCESS_KEY_ID and PHOTOCHANGER_S3_SECRET_ACCESS_KEY, "
+                "or neither (to use the AWS credential chain)"
+            )
+        return self
+
+    @field_validator("s3_prefix")
+    @classmethod
+    def _clean_prefix(cls, value: str) -> str:
+        prefix = value.strip("/")
+        if prefix and any(part in ("", ".", "..") for part in prefix.split("/")):
+            raise ValueError("the S3 prefix must be plain path segments (no `.`, `..` or `//`)")
+        return prefix
 
     @classmethod
     def settings_customise_sources(

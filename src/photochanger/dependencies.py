@@ -26,7 +26,8 @@ from photochanger.ingest.service import IngestService
 from photochanger.jobs.service import JobService
 from photochanger.media.preview import PreviewMaker
 from photochanger.media.service import MediaService
-from photochanger.media.store import LocalMediaStore
+from photochanger.media.store import MediaStore
+from photochanger.metrics.service import Metrics
 from photochanger.photo_memory import ByteBudget
 from photochanger.providers.registry import ProviderRegistry
 from photochanger.settings.service import SettingsService
@@ -39,7 +40,7 @@ from photochanger.template_media.service import TemplateMediaService
 class Services:
     config: Settings
     database: Database
-    store: LocalMediaStore
+    store: MediaStore
     registry: ProviderRegistry
     previews: PreviewMaker
     photo_memory: ByteBudget
@@ -56,6 +57,8 @@ class Services:
     stats: StatsService
     cleanup: CleanupService
     """Also the periodic cleanup's."""
+    metrics: Metrics
+    """The app's Prometheus registry, which the services above record into."""
 
 
 async def get_services(request: Request) -> Services:
@@ -74,7 +77,7 @@ async def get_database(services: ServicesDep) -> Database:
     return services.database
 
 
-async def get_store(services: ServicesDep) -> LocalMediaStore:
+async def get_store(services: ServicesDep) -> MediaStore:
     return services.store
 
 
@@ -84,5 +87,5 @@ async def get_registry(services: ServicesDep) -> ProviderRegistry:
 
 ConfigDep = Annotated[Settings, Depends(get_config)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
-StoreDep = Annotated[LocalMediaStore, Depends(get_store)]
+StoreDep = Annotated[MediaStore, Depends(get_store)]
 RegistryDep = Annotated[ProviderRegistry, Depends(get_registry)]

@@ -6,7 +6,9 @@ a provider that hangs is given up `on_failure_margin_seconds` before T_sync."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,13 +21,16 @@ from fakes.gemini import GeminiFake
 from fakes.server import Reply
 from ingest.photos_with_metadata import guest_photo, leaks, mark_corner
 from photochanger.config import Settings
-from photochanger.models import Job
+from photochanger.models import Job, Slot
+from photochanger.models.base import utcnow
 from support import (
     SessionFactory,
     assert_error,
     booth_fields,
     configure_slot,
     echo,
+    insert_jobs,
+    job_row,
     make_image,
     put_setting,
 )
@@ -203,3 +208,48 @@ async def test_the_test_run_says_it_answered_with_the_original(
         "provider_error:IMAGE_SAFETY",
         "original",
     )
+
+
+async def test_an_original_the_parser_balks_at_is_still_answered_clean(
+    client: httpx.AsyncClient, factory: SessionFactory
+) -> None:
+    """Junk between two JPEG segments: decoders read it, so the guest gets it,
+    encoded again without metadata, not a 502."""
+    failing = echo(fail_with="nope", fail_kind="permanent")
+    await configure_slot(factory, "slot-001", on_failure="original", **failing)
+    photo = guest_photo("JPEG")
+    tables = photo.index(b"\xff\xdb")
+    response = await post(client, photo[:tables] + b"\0\0" + photo[tables:])
+    assert response.status_code == 200, response.text
+    assert response.headers[DEGRADED] == "provider_error"
+    assert leaks(response.content) == []
+
+
+async def test_a_re_sent_photo_whose_original_is_stuck_gets_the_original_in_time(
+    client: httpx.AsyncClient, factory: SessionFactory, gemini_fake: GeminiFake
+) -> None:
+    """The first upload's replica died with its job pending and its window
+    open: the re-send does not wait past its own margin for it."""
+    await put_setting(factory, "sync_response_seconds", 10)
+    await gemini_slot(factory)
+    photo = make_image("JPEG", (160, 120), seed=77)
+    stuck = job_row(
+        "stuck-on-a-dead-replica",
+        utcnow(),
+        status="pending",
+        provider="gemini",
+        operation="edit",
+        slot_version=1,
+        input_sha256=hashlib.sha256(photo).hexdigest(),
+        deadline_at=utcnow() + timedelta(seconds=60),
+    )
+    async with factory() as session:
+        stuck["slot_version"] = (await session.get(Slot, "slot-001")).version  # type: ignore[union-attr]
+    await insert_jobs(factory, [stuck])
+
+    response = await post(client, photo)
+
+    assert response.status_code == 200, response.text
+    assert response.headers[DEGRADED] == "timeout"
+    assert response.headers["x-job-id"] != "stuck-on-a-dead-replica"
+    assert gemini_fake.received == []  # no time was left to call it

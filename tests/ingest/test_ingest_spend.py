@@ -173,3 +173,25 @@ async def test_a_spent_budget_is_a_503_with_on_failure_error_and_a_local_fallbac
     job = await the_job(factory, response.headers["x-job-id"])
     assert (job.produced_by, job.cost_micros) == ("local", 0)
     assert gemini_fake.received == []
+
+
+async def test_a_budget_of_zero_never_calls_the_paid_provider(
+    client: httpx.AsyncClient, factory: SessionFactory, gemini_fake: GeminiFake
+) -> None:
+    await gemini_slot(factory, daily_budget=0.0, on_failure="original")
+    response = await post(client)  # nothing spent today, and still at the budget
+    assert response.status_code == 200, response.text
+    assert response.headers["x-photochanger-degraded"] == "budget"
+    assert gemini_fake.received == []
+
+
+async def test_a_local_primary_over_budget_is_not_degraded_by_its_paid_fallback(
+    client: httpx.AsyncClient, factory: SessionFactory, gemini_fake: GeminiFake
+) -> None:
+    paid = {"provider": "gemini", "operation": "edit", "settings": {"prompt": "A beach."}}
+    await configure_slot(factory, "slot-001", fallback=paid, daily_budget=0.0)
+    response = await post(client)
+    assert response.status_code == 200, response.text
+    assert "x-photochanger-degraded" not in response.headers
+    job = await the_job(factory, response.headers["x-job-id"])
+    assert (job.produced_by, job.degraded_reason) == ("local", None)

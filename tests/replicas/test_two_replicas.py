@@ -1,5 +1,6 @@
 """Two replicas proven to agree (SPEC §9): two `photochanger serve` processes on
-different loopback ports sharing one PostgreSQL database and one media store.
+different loopback ports sharing one PostgreSQL database and one S3 bucket (a
+real S3-wire server on loopback, moto's).
 Whatever must agree lives in the database or the store, so what one replica
 does, the other sees: jobs and results, settings and slots, the concurrency
 limit, the gallery share, the login lockout, cleanup, and the interrupted job
@@ -12,20 +13,28 @@ import asyncio
 import os
 import signal
 import time
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from pydantic import SecretStr
+from sqlalchemy import Connection, select
 
 from conftest import LiveServer, start_live_server
+from moto_s3 import S3Bucket, object_bytes, object_names
 from photochanger.config import Settings
 from photochanger.db import Database
-from photochanger.media.store import LocalMediaStore
+from photochanger.media.repository import MediaRepository
+from photochanger.media.store import MediaStore
 from photochanger.models import Job, MediaObject
+from photochanger.models.base import utcnow
 from support import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
@@ -36,8 +45,10 @@ from support import (
     echo,
     make_image,
     put_setting,
-    stored_media,
 )
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -51,18 +62,25 @@ class Replica:
 
 
 @pytest.fixture
-def config(config: Settings) -> Settings:
-    # The in-process app only migrates and seeds; its own cleanup stays off.
-    return config.model_copy(update={"cleanup_enabled": False})
+def config(config: Settings, s3_bucket: S3Bucket) -> Settings:
+    # The in-process app migrates, seeds and hands out tokens; its own cleanup stays off.
+    store = s3_bucket.settings()
+    for secret in ("s3_access_key_id", "s3_secret_access_key"):
+        store[secret] = SecretStr(store[secret])  # as the settings would read them
+    return config.model_copy(update={"cleanup_enabled": False, **store})
 
 
-def replica_env(name: str) -> dict[str, str]:
-    return {"PHOTOCHANGER_INSTANCE_ID": name, "PHOTOCHANGER_CLEANUP_ENABLED": "false"}
+def replica_env(name: str, bucket: S3Bucket) -> dict[str, str]:
+    return {
+        "PHOTOCHANGER_INSTANCE_ID": name,
+        "PHOTOCHANGER_CLEANUP_ENABLED": "false",
+        **bucket.environment(),
+    }
 
 
 @pytest.fixture
-def servers(config: Settings, app: FastAPI) -> Iterator[dict[str, LiveServer]]:
-    started = {name: start_live_server(config, replica_env(name)) for name in ("a", "b")}
+def servers(config: Settings, app: FastAPI, s3_bucket: S3Bucket) -> Iterator[dict[str, LiveServer]]:
+    started = {name: start_live_server(config, replica_env(name, s3_bucket)) for name in ("a", "b")}
     yield started
     for server in started.values():
         server.stop()
@@ -101,7 +119,10 @@ async def ingest(
 
 
 async def test_a_job_made_on_one_is_seen_and_served_by_the_other(
-    replicas: tuple[Replica, Replica], factory: SessionFactory
+    replicas: tuple[Replica, Replica],
+    factory: SessionFactory,
+    s3_bucket: S3Bucket,
+    s3_client: S3Client,
 ) -> None:
     a, b = replicas
     await configure_slot(factory, "slot-001", **echo())
@@ -117,6 +138,11 @@ async def test_a_job_made_on_one_is_seen_and_served_by_the_other(
     assert served.content == response.content
     detail = await b.admin.get(f"/api/jobs/{job_id}")
     assert detail.json()["status"] == "done"
+    async with database_row(factory, job_id) as job:
+        stored = await object_bytes(
+            s3_client, s3_bucket.name, s3_bucket.object_name(job.result_key)
+        )
+    assert stored == response.content  # in the bucket, not on A's disk
 
 
 async def test_a_setting_or_slot_saved_on_one_applies_to_the_others_next_ingest(
@@ -205,33 +231,41 @@ async def test_the_login_lockout_holds_across_both_and_the_gallery_limit_is_per_
     assert (await b.http.get("/pub/gallery")).status_code == 200
 
 
-async def test_both_cleaning_at_once_remove_each_expired_file_once(
-    replicas: tuple[Replica, Replica], config: Settings, database: Database
+async def test_both_cleaning_at_once_remove_each_expired_object_once(
+    replicas: tuple[Replica, Replica],
+    app: FastAPI,
+    database: Database,
+    s3_bucket: S3Bucket,
+    s3_client: S3Client,
 ) -> None:
     a, b = replicas
-    store = LocalMediaStore(config.resolved_media_root)
-    expired = [await stored_media(database, store, size=100 + n) for n in range(40)]
-    live = await stored_media(database, store, expires_in=3600)
+    store = app.state.services.store  # the same bucket, through the app's own store
+    expired = [await stored_object(database, store, size=100 + n) for n in range(40)]
+    live = await stored_object(database, store, size=10, expires_in=3600)
+    names = await object_names(s3_client, s3_bucket.name)
+    assert s3_bucket.object_name(live.key) in names
+    assert len(names) == 41
 
     summaries = await asyncio.gather(a.admin.post("/api/cleanup"), b.admin.post("/api/cleanup"))
     removed = [response.json()["removed"]["result"] for response in summaries]
     assert sum(part["count"] for part in removed) == 40
     assert sum(part["bytes"] for part in removed) == sum(100 + n for n in range(40))
-    assert all(not row.path.exists() for row in expired)
-    assert live.path.exists()
+    assert sum(response.json()["missing_files"] for response in summaries) == 0
+    assert await object_names(s3_client, s3_bucket.name) == [s3_bucket.object_name(live.key)]
     async with database.engine.connect() as connection:
         cleaned = (
             await connection.execute(
                 select(MediaObject.id).where(MediaObject.cleaned_at.is_not(None))
             )
         ).all()
-    assert len(cleaned) == 40
+    assert {row.id for row in cleaned} == {row.id for row in expired}
 
 
 async def test_a_replica_killed_mid_ingest_leaves_the_other_serving_and_its_job_interrupted(
     replicas: tuple[Replica, Replica],
     config: Settings,
     factory: SessionFactory,
+    s3_bucket: S3Bucket,
 ) -> None:
     a, b = replicas
     await configure_slot(factory, "slot-001", **echo(delay_seconds=30.0))
@@ -250,7 +284,7 @@ async def test_a_replica_killed_mid_ingest_leaves_the_other_serving_and_its_job_
     assert job is not None
     assert job.status == "pending"  # nobody closed it yet: A is dead, its window is open
 
-    restarted = start_live_server(config, replica_env("a"))
+    restarted = start_live_server(config, replica_env("a", s3_bucket))
     try:
         async with factory() as session:
             job = await session.get(Job, job_id)
@@ -276,3 +310,34 @@ async def pending_job_of(factory: SessionFactory, instance_id: str) -> str:
             return found
         await asyncio.sleep(0.1)
     raise AssertionError(f"no pending job of {instance_id}")
+
+
+@asynccontextmanager
+async def database_row(factory: SessionFactory, job_id: str) -> AsyncIterator[Job]:
+    async with factory() as session:
+        job = await session.get(Job, job_id)
+        assert job is not None
+        yield job
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    id: str
+    key: str
+
+
+async def stored_object(
+    database: Database, store: MediaStore, *, size: int, expires_in: float = -60.0
+) -> StoredObject:
+    """A result object in the store with its `media_object` row."""
+    key = f"results/test/{uuid.uuid4().hex}.bin"
+    await store.put_bytes(key, b"x" * size)
+    expires = utcnow() + timedelta(seconds=expires_in)
+
+    def add(connection: Connection) -> str:
+        return MediaRepository(connection).add(
+            kind="result", key=key, size=size, mime="image/jpeg", slot_id="slot-001",
+            expires_at=expires,
+        )  # fmt: skip
+
+    return StoredObject(await database.write(add), key)

@@ -16,7 +16,8 @@ from photochanger.cleanup.repository import CLEANABLE_KINDS, CleanupRepository
 from photochanger.cleanup.schemas import CleanupSummary, RemovedKind
 from photochanger.db import Database
 from photochanger.errors import SlotNotFound
-from photochanger.media.store import InvalidKey, MediaStore
+from photochanger.media.store import MediaStore
+from photochanger.metrics.service import Metrics
 from photochanger.models.base import utcnow
 from photochanger.slots.repository import SlotRepository
 
@@ -35,14 +36,35 @@ class CleanupService:
     the next run. A crash between claim and delete leaves a file without a live
     row: never served again, only disk until an operator sweeps it."""
 
-    def __init__(self, database: Database, store: MediaStore, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(
+        self,
+        database: Database,
+        store: MediaStore,
+        batch_size: int = BATCH_SIZE,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._database = database
         self._store = store
         self._batch_size = batch_size
+        self._metrics = metrics if metrics is not None else Metrics()
 
     async def run(self, slot_id: str | None = None, *, actor: str | None = None) -> CleanupSummary:
         """One pass over everything expired by now (or one slot's). `actor`: the
         admin who asked, for the audit trail (runs by cron or timer have none)."""
+        try:
+            summary = await self._run(slot_id, actor)
+        except SlotNotFound:
+            raise  # nothing was run
+        except Exception:
+            self._metrics.cleanup_failed()
+            raise
+        self._metrics.cleanup_finished(
+            {kind: (counts.count, counts.bytes) for kind, counts in summary.removed.items()},
+            whole=slot_id is None,
+        )
+        return summary
+
+    async def _run(self, slot_id: str | None, actor: str | None) -> CleanupSummary:
         started = time.monotonic()
         now = utcnow()
         if slot_id is not None:
@@ -55,9 +77,12 @@ class CleanupService:
             if not seen:
                 break
             gave_back: list[str] = []
+            # One call per batch: a bucket store deletes up to 1000 keys a request.
+            outcomes = await self._store.delete_many([row.key for row in claimed])
             for row in claimed:
-                outcome = await self._delete(row)
+                outcome = outcomes[row.key]
                 if outcome == "failed":
+                    log.warning("cleanup_delete_failed", kind=row.kind)
                     gave_back.append(row.id)
                     continue
                 removed[row.kind].count += 1
@@ -112,16 +137,6 @@ class CleanupService:
         slot = await self._database.read(lambda c: SlotRepository(c).get(slot_id))
         if slot is None:
             raise SlotNotFound(f"no slot {slot_id!r}")
-
-    async def _delete(self, row: Row[Any]) -> str:
-        """`deleted`, `missing` or `failed` (logged; the row goes back)."""
-        try:
-            return "deleted" if await self._store.delete(row.key) else "missing"
-        except InvalidKey:
-            return "missing"  # no file can live under a key the store refuses
-        except OSError as error:
-            log.warning("cleanup_delete_failed", kind=row.kind, error=type(error).__name__)
-            return "failed"
 
 
 def _audit(connection: Connection, actor: str, summary: CleanupSummary) -> None:

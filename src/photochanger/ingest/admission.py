@@ -30,6 +30,7 @@ from photochanger.ingest.door import Door
 from photochanger.ingest.pipeline import ProviderStep, chain_steps
 from photochanger.ingest.snapshot import IngestSnapshot, IngestSnapshots, read_config_version
 from photochanger.jobs.repository import JobRepository, NewJob
+from photochanger.metrics.service import Metrics
 from photochanger.models.base import utcnow
 from photochanger.models.job import JobStatus
 from photochanger.multipart import UploadForm
@@ -97,11 +98,13 @@ class JobAdmission:
         snapshots: IngestSnapshots,
         registry: ProviderRegistry,
         config: Settings,
+        metrics: Metrics | None = None,
     ) -> None:
         self._database = database
         self._snapshots = snapshots
         self._registry = registry
         self._config = config
+        self._metrics = metrics if metrics is not None else Metrics()
 
     async def admit(
         self,
@@ -163,11 +166,13 @@ class JobAdmission:
                 now=now, slot_id=record.slot_id, provider=record.provider
             )
             if in_slot >= runtime.slot_concurrency_limit:
+                self._metrics.admission_refused(record.slot_id, record.provider, "slot")
                 raise RateLimited(
                     f"{record.slot_id} is processing {in_slot} photos, its limit",
                     retry_after=RETRY_AFTER_SECONDS,
                 )
             if for_provider >= runtime.provider_concurrency_limit:
+                self._metrics.admission_refused(record.slot_id, record.provider, "provider")
                 raise RateLimited(
                     f"provider {record.provider} is processing {for_provider} photos, its limit",
                     retry_after=RETRY_AFTER_SECONDS,

@@ -34,6 +34,9 @@ class Door:
     booth re-sends when it got no answer; an admin's test run always runs."""
     runs_inactive_slot: bool
     """An admin may try a slot before switching it on."""
+    metered: bool
+    """Counted in the ingest metrics (SPEC §8): what a booth sees. An admin's
+    test run is not (its provider calls and any refusal are)."""
     override: SlotOverride | None = None
     """The test run's unsaved slot-form values, applied over the stored slot."""
 
@@ -56,6 +59,7 @@ BOOTH = Door(
     needs_password=True,
     dedupes=True,
     runs_inactive_slot=False,
+    metered=True,
 )
 TEST_RUN = Door(
     source=JobSource.ui_test,
@@ -64,5 +68,6 @@ TEST_RUN = Door(
     needs_password=False,
     dedupes=False,
     runs_inactive_slot=True,
+    metered=False,
 )
 """Its `override` is set once the form's `slot_payload` is checked."""

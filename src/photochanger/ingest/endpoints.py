@@ -17,6 +17,7 @@ from photochanger.dependencies import Services, ServicesDep, get_services
 from photochanger.errors import InvalidRequest, PhotoChangerError, ProviderTimedOut
 from photochanger.ingest.answer import DEGRADED_HEADER, IngestResult
 from photochanger.ingest.door import BOOTH, Door
+from photochanger.metrics.service import IngestMeter
 from photochanger.multipart import (
     BINARY_PART,
     HASH_FIELD,
@@ -136,13 +137,32 @@ async def receive_and_run(
 ) -> IngestResult:
     """The one door-independent path of an upload: the configuration snapshot
     first (its window makes the request's one deadline), the body stream-parsed
-    under that deadline, `IngestService.run`, the outcome logged. The admin's
-    test run turns its form into the unsaved values it runs with by
-    `read_override`."""
+    under that deadline, `IngestService.run`, the outcome logged and, for the
+    booth's door, counted. The admin's test run turns its form into the unsaved
+    values it runs with by `read_override`."""
     arrival = Arrival.now()
+    with services.metrics.ingest_meter(arrival.monotonic, counted=door.metered) as meter:
+        result = await _receive_and_run(
+            request, services, slot_id, door, arrival, meter, read_override
+        )
+        meter.answered(result.degraded_reason)
+        return result
+
+
+async def _receive_and_run(
+    request: Request,
+    services: Services,
+    slot_id: str,
+    door: Door,
+    arrival: Arrival,
+    meter: IngestMeter,
+    read_override: Callable[[UploadForm], Awaitable[SlotOverride]] | None,
+) -> IngestResult:
     ingest = services.ingest
     length = declared_length(request.headers.get("content-length"))
     snapshot = await ingest.snapshot(slot_id, length)
+    if snapshot.slot is not None:  # a slot that exists: its id may be a label
+        meter.slot_found(snapshot.slot.id, snapshot.slot.provider)
     deadline = Deadline.start(snapshot.window_seconds, arrival)
     source = door.source
     form: UploadForm | None = None
@@ -169,6 +189,7 @@ async def receive_and_run(
         )
     except ClientDisconnect:
         _log_outcome(slot_id, deadline, "failed", "client_disconnected", source=source)
+        meter.client_gone()
         raise InvalidRequest("the client closed the connection mid-upload") from None
     except PhotoChangerError as error:
         _log_outcome(slot_id, deadline, error.status, error.failure_reason, source=source)

@@ -22,9 +22,16 @@ from photochanger.errors import (
     ServiceUnavailable,
 )
 from photochanger.ingest.admission import PreparedJob
-from photochanger.ingest.answer import IngestResult, ResultStore, sent_columns
+from photochanger.ingest.answer import (
+    IngestResult,
+    JobClosedElsewhere,
+    ResultStore,
+    StoreUnavailable,
+    sent_columns,
+)
 from photochanger.ingest.pipeline import (
     Attempt,
+    AttemptOutcome,
     ChainOutcome,
     ProviderChain,
     ProviderStep,
@@ -35,6 +42,7 @@ from photochanger.jobs.repository import JobRepository, final_times
 from photochanger.media.downscale import SentImage
 from photochanger.media.provider_media import ProviderMediaPublisher
 from photochanger.media.store import MediaStore
+from photochanger.metrics.service import Metrics
 from photochanger.models.base import utc_midnight, utcnow
 from photochanger.models.job import JobStatus
 from photochanger.providers.base import InputImage, JobContext, ProviderResult, TemplateImage
@@ -45,8 +53,8 @@ log = structlog.get_logger("photochanger.ingest")
 
 
 ORIGINAL = "original"
-"""`produced_by` of an answer that is the guest's own photo."""
-ON_FAILURE_ORIGINAL = "original"
+"""The `on_failure` that answers with the guest's own photo, and then that
+answer's `produced_by`."""
 DEGRADED_BUDGET = "budget"
 _REASON_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -74,12 +82,14 @@ class JobRunner:
         results: ResultStore,
         config: Settings,
         default_prices: PriceTable,
+        metrics: Metrics | None = None,
     ) -> None:
         self._database = database
         self._store = store
         self._results = results
         self._public_base_url = config.public_base_url
         self._default_prices = default_prices
+        self._metrics = metrics if metrics is not None else Metrics()
 
     async def run(self, job: PreparedJob) -> IngestResult:
         """The job's result, kept; or its `PhotoChangerError`, the job closed.
@@ -93,7 +103,7 @@ class JobRunner:
         attempts: list[Attempt] = []
         remote = RemoteInputs(slot.max_input_megapixels)
         structlog.contextvars.bind_contextvars(job_id=record.id)
-        degrades = slot.on_failure == ON_FAILURE_ORIGINAL
+        degrades = slot.on_failure == ORIGINAL
         deadline = (
             job.deadline.shortened(runtime.on_failure_margin_seconds) if degrades else job.deadline
         )
@@ -108,8 +118,11 @@ class JobRunner:
         try:
             try:
                 outcome = await self._chain(job, deadline, remote, publisher, attempts)
-            except PhotoChangerError as error:
-                if not degrades:
+                return await self._results.keep(job, outcome, remote.sent)
+            except (ProviderFailed, ProviderTimedOut, ServiceUnavailable, InternalError) as error:
+                # The chain failed, or its image proved unusable when kept; the
+                # store or the database being down is no reason to try again.
+                if not degrades or isinstance(error, StoreUnavailable | JobClosedElsewhere):
                     raise
                 outcome = self._original(job, error, attempts)
                 log.warning("ingest_degraded", reason=outcome.degraded_reason)
@@ -130,8 +143,23 @@ class JobRunner:
             )
             raise InternalError("unexpected error while finishing the job") from None
         finally:
+            self._count_calls(attempts)
             if publisher.published:  # no shielded task per ingest for nothing
                 await asyncio.shield(publisher.discard())
+
+    def _count_calls(self, attempts: Sequence[Attempt]) -> None:
+        """Each provider call of the job into the metrics, from its attempt
+        record: a call followed by another of the same step was retried."""
+        for index, attempt in enumerate(attempts):
+            if attempt.outcome == AttemptOutcome.skipped:
+                continue  # no call was made
+            following = attempts[index + 1] if index + 1 < len(attempts) else None
+            self._metrics.provider_call(
+                attempt.provider,
+                attempt.outcome,
+                attempt.duration_ms / 1000,
+                retried=following is not None and following.role == attempt.role,
+            )
 
     async def _chain(
         self,
@@ -169,7 +197,7 @@ class JobRunner:
             skip_remote=over_budget,
         )
         outcome = await chain.run(ctx, attempts)
-        if over_budget:
+        if any(attempt.outcome == AttemptOutcome.skipped for attempt in outcome.attempts):
             outcome.degraded_reason = DEGRADED_BUDGET  # a free fallback answered instead
         return outcome
 
@@ -182,8 +210,9 @@ class JobRunner:
         spent = await self._database.read(
             lambda connection: SlotRepository(connection).spent_since([slot.id], today)
         )
-        if budget_reached(slot.daily_budget, spent.get(slot.id, 0)):
-            log.warning("slot_budget_spent", slot_id=slot.id, spent_micros=spent[slot.id])
+        spent_micros = spent.get(slot.id, 0)
+        if budget_reached(slot.daily_budget, spent_micros):
+            log.warning("slot_budget_spent", slot_id=slot.id, spent_micros=spent_micros)
             return True
         return False
 

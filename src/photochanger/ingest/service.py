@@ -6,17 +6,22 @@ run: one code path, two doors (`door.py`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
+from sqlalchemy import Row
 
 from photochanger.config import Settings
 from photochanger.db import Database
 from photochanger.deadline import Deadline
+from photochanger.errors import ProviderTimedOut
 from photochanger.ingest.admission import AdmissionRequest, Duplicate, JobAdmission
 from photochanger.ingest.answer import IngestResult, ResultStore
 from photochanger.ingest.door import Door
-from photochanger.ingest.running import JobRunner
+from photochanger.ingest.running import ORIGINAL, JobRunner
 from photochanger.ingest.snapshot import IngestSnapshot, IngestSnapshots
 from photochanger.media.store import MediaStore
+from photochanger.metrics.service import Metrics
 from photochanger.multipart import UploadForm
 from photochanger.providers.registry import ProviderRegistry
 
@@ -31,10 +36,16 @@ class IngestService:
         store: MediaStore,
         registry: ProviderRegistry,
         config: Settings,
+        metrics: Metrics | None = None,
     ) -> None:
+        metrics = metrics if metrics is not None else Metrics()
         self._snapshots = IngestSnapshots(database)
         self._admission = JobAdmission(
-            database=database, snapshots=self._snapshots, registry=registry, config=config
+            database=database,
+            snapshots=self._snapshots,
+            registry=registry,
+            config=config,
+            metrics=metrics,
         )
         self._results = ResultStore(database=database, store=store, config=config)
         self._runner = JobRunner(
@@ -43,6 +54,7 @@ class IngestService:
             results=self._results,
             config=config,
             default_prices=registry.default_prices(),
+            metrics=metrics,
         )
 
     async def snapshot(self, slot_id: str, declared_length: int | None) -> IngestSnapshot:
@@ -70,9 +82,7 @@ class IngestService:
             request, dedupe=door.dedupes, on_cancelled=self._runner.close_cancelled
         )
         if isinstance(admitted, Duplicate):
-            done = await self._admission.wait_for_original(
-                admitted.original, admitted.request.deadline
-            )
+            done = await self._wait_for_original(admitted)
             if done is not None and (answer := await self._results.of_original(done)) is not None:
                 log.info("ingest_deduplicated", original_job_id=done.id)
                 return answer
@@ -82,3 +92,20 @@ class IngestService:
             )
             assert not isinstance(admitted, Duplicate)
         return await self._runner.run(admitted)
+
+    async def _wait_for_original(self, duplicate: Duplicate) -> Row[Any] | None:
+        """The original's row once done; None when it failed — or, for a slot
+        with `on_failure: original`, when it is still running at the margin
+        before this request's deadline: this photo is then admitted as a job of
+        its own with no time left, and answered with the guest's photo."""
+        request = duplicate.request
+        slot = request.snapshot.slot
+        if slot is None or slot.on_failure != ORIGINAL:
+            return await self._admission.wait_for_original(duplicate.original, request.deadline)
+        margin = request.snapshot.runtime.on_failure_margin_seconds
+        try:
+            return await self._admission.wait_for_original(
+                duplicate.original, request.deadline.shortened(margin)
+            )
+        except ProviderTimedOut:
+            return None

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from photochanger.dependencies import StoreDep
 from photochanger.media.dependencies import MediaServiceDep
@@ -35,16 +35,25 @@ async def public_preview(job_id: str, media: MediaServiceDep, store: StoreDep) -
     "/public/results/{job_id:path}",
     responses={
         200: {"description": "The result image, as an attachment.", "content": {"image/*": {}}},
+        307: {
+            "description": "With an S3 media store in `redirect` mode: a short-lived "
+            "presigned URL of the image (an attachment too)."
+        },
         404: {"description": "`result_not_found`: unknown job, or not done"},
         410: {"description": "`result_expired`: past `result_expires_at`"},
     },
     response_class=StreamingResponse,
 )
-async def public_result(job_id: str, media: MediaServiceDep, store: StoreDep) -> StreamingResponse:
+async def public_result(job_id: str, media: MediaServiceDep, store: StoreDep) -> Response:
     """Download the result of a done job (SPEC §5.2). Job ids carry 144 random
     bits, so the link is the capability. After the result's expiry it answers 410
-    and removes the file if cleanup has not yet."""
+    and removes the file if cleanup has not yet. A bucket store may answer with a
+    redirect to the object instead of streaming it (`PHOTOCHANGER_S3_PUBLIC_RESULTS`)."""
     result = await media.result(job_id)
+    location = await store.download_url(result.key, filename=result.filename, mime=result.mime)
+    if location is not None:
+        # The signed URL expires: neither it nor this answer may be cached.
+        return RedirectResponse(location, status_code=307, headers={"Cache-Control": "no-store"})
     headers = {
         "Content-Disposition": f'attachment; filename="{result.filename}"',
         "Cache-Control": "private, max-age=3600",

@@ -1,6 +1,6 @@
 """Where files live. `LocalMediaStore` writes a temp file and renames it into
-place, so a crash never leaves a half-written file under a served key. An S3 store
-implements the same Protocol (a single PUT is atomic there)."""
+place, so a crash never leaves a half-written file under a served key.
+`s3_store.S3MediaStore` implements the same Protocol (a single PUT is atomic there)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,27 @@ import asyncio
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import Literal, Protocol
+
+import structlog
+
+log = structlog.get_logger("photochanger.media")
 
 READ_CHUNK_BYTES = 256 * 1024
 
+DeleteOutcome = Literal["deleted", "missing", "failed"]
+"""What `delete_many` did with one key: `missing` when it was known to be gone
+already (or no file can live under it), `failed` when it could not be deleted."""
+
 
 class MediaStore(Protocol):
+    """Files by key (`results/2026/11/29/<job>.jpg`): relative, `/`-separated,
+    no `..` parts, else `InvalidKey` (see `key_parts`). A missing file raises
+    `FileNotFoundError` on `read` and on the first chunk of `stream`; a store
+    that cannot be reached or refuses raises another `OSError`."""
+
     async def put_bytes(self, key: str, data: bytes) -> int: ...
 
     async def put_file(self, key: str, source: Path) -> int: ...
@@ -27,7 +40,14 @@ class MediaStore(Protocol):
     async def exists(self, key: str) -> bool: ...
 
     async def delete(self, key: str) -> bool:
-        """True when a file was removed; a missing file is not an error."""
+        """True when a file was removed, or the store cannot tell (S3 answers a
+        delete of a missing key like any other); False when it was missing. A
+        missing file is not an error."""
+        ...
+
+    async def delete_many(self, keys: Sequence[str]) -> dict[str, DeleteOutcome]:
+        """Delete many files at once (cleanup's batches); never raises for a key
+        it could not delete, but answers `failed` for it."""
         ...
 
     async def check_writable(self) -> None: ...
@@ -36,9 +56,24 @@ class MediaStore(Protocol):
         """The file behind `key` when the store is a local disk, else None."""
         ...
 
+    async def download_url(self, key: str, *, filename: str, mime: str) -> str | None:
+        """A URL the client may fetch the file from itself (an attachment named
+        `filename`), or None: the app streams it."""
+        ...
+
 
 class InvalidKey(ValueError):
     pass
+
+
+def key_parts(key: str) -> tuple[str, ...]:
+    """The parts of a valid key (`a//b` and `a/./b` are `a/b`, as a path is);
+    `InvalidKey` for an empty or absolute key or one with `..` (it could leave
+    the store)."""
+    parts = PurePosixPath(key).parts
+    if not parts or key.startswith("/") or any(p in ("..", ".", "") for p in parts):
+        raise InvalidKey(f"invalid media key {key!r}")
+    return parts
 
 
 class LocalMediaStore:
@@ -50,10 +85,7 @@ class LocalMediaStore:
         self._tmp.mkdir(parents=True, exist_ok=True)
 
     def path_of(self, key: str) -> Path:
-        parts = PurePosixPath(key).parts
-        if not parts or key.startswith("/") or any(p in ("..", ".", "") for p in parts):
-            raise InvalidKey(f"invalid media key {key!r}")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*key_parts(key))
 
     def local_path(self, key: str) -> Path | None:
         return self.path_of(key)
@@ -128,7 +160,22 @@ class LocalMediaStore:
 
         return await asyncio.to_thread(_delete)
 
+    async def delete_many(self, keys: Sequence[str]) -> dict[str, DeleteOutcome]:
+        outcomes: dict[str, DeleteOutcome] = {}
+        for key in dict.fromkeys(keys):
+            try:
+                outcomes[key] = "deleted" if await self.delete(key) else "missing"
+            except InvalidKey:
+                outcomes[key] = "missing"  # no file can live under a key the store refuses
+            except OSError as error:
+                log.warning("media_delete_failed", key=key, error=type(error).__name__)
+                outcomes[key] = "failed"
+        return outcomes
+
     async def check_writable(self) -> None:
         probe = f".tmp/ready-{secrets.token_hex(6)}"
         await self.put_bytes(probe, b"ok")
         await self.delete(probe)
+
+    async def download_url(self, key: str, *, filename: str, mime: str) -> str | None:
+        return None

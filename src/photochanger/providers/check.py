@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from PIL import Image
@@ -14,8 +15,8 @@ from PIL import Image
 from photochanger.config import Settings, api_key_variable
 from photochanger.db import Database, create_engine
 from photochanger.deadline import Deadline
+from photochanger.media.open_store import open_media_store
 from photochanger.media.provider_media import ProviderMediaPublisher
-from photochanger.media.store import LocalMediaStore
 from photochanger.providers.base import (
     InputImage,
     JobContext,
@@ -57,6 +58,7 @@ async def check_provider(
     (settings, else env). `extra` as in `build_registry`."""
     database = Database(create_engine(config.resolved_database_url))
     registry = build_registry(config, extra)
+    media = AsyncExitStack()
     try:
         try:
             driver = registry.get(name)
@@ -74,8 +76,7 @@ async def check_provider(
         await registry.start()
         photo = sample_photo()
         deadline = Deadline.start(CHECK_SECONDS)
-        store = LocalMediaStore(config.resolved_media_root)
-        store.prepare()
+        store = await media.enter_async_context(open_media_store(config))
         publisher = ProviderMediaPublisher(
             database=database,
             store=store,
@@ -127,5 +128,6 @@ async def check_provider(
             image=data,
         )
     finally:
+        await media.aclose()
         await registry.close()
         await database.dispose()

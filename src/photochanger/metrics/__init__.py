@@ -1,0 +1,1 @@
+"""Prometheus metrics (SPEC §8): one registry per app, `GET /metrics`."""
