@@ -30,5 +30,15 @@ if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null; then
 fi
 echo "system-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# PostgreSQL, nginx and Prometheus are packages that start a daemon on install
+# (ports 5432, 80, 9090): the tests run their own, so none may start here. Debian's
+# policy-rc.d says so for the length of the install; recommends (a node exporter
+# beside Prometheus, desktop helpers beside Chromium) are not needed either.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"
+  chmod +x "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
-apt-get install -y -qq "${missing[@]}" >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
