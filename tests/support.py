@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pytest
 from PIL import Image
 from sqlalchemy import Connection, insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -132,6 +134,24 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+TOOL_INSTALL_HINT = "scripts/system-deps.sh installs it (make test runs it)"
+
+
+def required_tool(name: str, *, hint: str = TOOL_INSTALL_HINT) -> str:
+    """The path of the system tool `name` (on PATH, or in /usr/sbin or /sbin,
+    where Debian puts nginx). Without it the test is skipped on a developer's
+    machine, but fails in CI (`CI` set), where a skip would hide that nothing
+    was checked."""
+    found = shutil.which(name) or next(
+        (str(path) for d in ("/usr/sbin", "/sbin") if (path := Path(d) / name).exists()), None
+    )
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed: {hint}")
+        pytest.skip(f"{name} is not installed: {hint}")
+    return found
 
 
 def tmp_file_count(directory: os.PathLike[str]) -> int:

@@ -30,6 +30,11 @@ from photochanger.settings.service import ensure_ingest_password, read_ingest_pa
 
 T = TypeVar("T")
 
+KEEP_ALIVE_SECONDS = 15
+"""How long `serve` keeps an idle connection open; a reverse proxy's pool must
+let its idle connections go sooner (deploy/nginx.conf: `keepalive_timeout` in the
+upstream), or it may send a booth's POST down one the server is closing."""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The `photochanger` program: logs of the commands go to stderr as JSON
@@ -172,8 +177,12 @@ def _serve(config: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         log_config=None,
         access_log=False,
-        timeout_keep_alive=15,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         server_header=False,
+        # The client's address comes from X-Forwarded-For only on connections from
+        # these proxies (never uvicorn's own FORWARDED_ALLOW_IPS variable).
+        proxy_headers=True,
+        forwarded_allow_ips=config.trusted_proxies,
     )
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from functools import cached_property
 from pathlib import Path
@@ -190,6 +191,14 @@ class Settings(BaseSettings):
         default=None,
         description="The bearer token of `metrics_access=token`, at least 32 characters.",
     )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses or networks (`172.30.57.10`, "
+        "`10.0.0.0/24`) of the reverse proxies whose `X-Forwarded-For` and "
+        "`X-Forwarded-Proto` `photochanger serve` believes; the client's address (login "
+        "lockout, gallery limit, `loopback` metrics) comes from that header only when "
+        "the connection comes from one of them. `*` is refused; empty trusts none.",
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -224,6 +233,31 @@ class Settings(BaseSettings):
                 "or neither (to use the AWS credential chain)"
             )
         return self
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        """Addresses and networks as uvicorn reads them (an entry it cannot read
+        would silently match nothing), never `*`: uvicorn would then take the
+        leftmost `X-Forwarded-For` entry, which the guest writes."""
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            if entry == "*":
+                raise ValueError(
+                    "PHOTOCHANGER_FORWARDED_ALLOW_IPS must list the proxy's addresses or "
+                    "networks, not `*` (any sender could then choose its own address)"
+                )
+            try:
+                if "/" in entry:
+                    ipaddress.ip_network(entry)
+                else:
+                    ipaddress.ip_address(entry)
+            except ValueError as error:
+                raise ValueError(
+                    f"PHOTOCHANGER_FORWARDED_ALLOW_IPS: {entry!r} is not an IP address or "
+                    f"network ({error})"
+                ) from None
+        return ",".join(entries)
 
     @field_validator("s3_prefix")
     @classmethod
@@ -280,6 +314,11 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_spool_dir(self) -> Path:
         return (self.spool_dir or self.data_dir / "spool").resolve()
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        """`forwarded_allow_ips` as the list uvicorn takes (empty: trust none)."""
+        return self.forwarded_allow_ips.split(",") if self.forwarded_allow_ips else []
 
     def prepare_directories(self) -> None:
         """Create the directories this configuration points at."""

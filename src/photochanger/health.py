@@ -17,7 +17,10 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "a dependency is not ready"}})
 async def readyz(database: DatabaseDep, store: StoreDep) -> JSONResponse:
-    """Ready to take ingests: the database answers and the media store is writable."""
+    """Ready to take ingests: the database answers and the media store is writable.
+    The store's check writes and deletes one fixed probe key (`.tmp/ready-probe`,
+    or `<prefix>/.ready/probe` in a bucket), so a check cancelled half-way (a
+    prober that gave up) leaves at most that one object, never one per call."""
     checks: dict[str, str] = {}
     try:
         async with database.engine.connect() as connection:

@@ -1,10 +1,13 @@
 """deploy/compose.yaml: `docker compose config` where the compose plugin is
 installed; everywhere, a check of its structure: PostgreSQL, an S3 service, two
 app replicas behind the proxy whose upstream names them both, healthchecks and
-the order they start in, volumes, and no secret written into the file."""
+the order they start in, volumes, no secret written into the file, the replicas
+believing `X-Forwarded-For` from the proxy's fixed address only, and their
+metrics behind the token Prometheus sends."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shutil
 import subprocess
@@ -12,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from deploy_files import COMPOSE, NGINX_CONF, parse_nginx
+from deploy_files import COMPOSE, DEPLOY, NGINX_CONF, parse_nginx
 
 from photochanger.config import ENV_PREFIX, Settings
 
@@ -22,6 +25,7 @@ PLACEHOLDERS = {
     "PHOTOCHANGER_JWT_SECRET": "x" * 40,
     "S3_ACCESS_KEY": "placeholder-key",
     "S3_SECRET_KEY": "placeholder-secret",
+    "PHOTOCHANGER_METRICS_TOKEN": "m" * 40,
 }
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|ACCESS_KEY|TOKEN|API_KEY", re.IGNORECASE)
 INTERPOLATION = re.compile(r"\$\{[A-Z0-9_]+(:?[-?][^}]*)?\}")
@@ -119,6 +123,59 @@ def _placeholder(found: re.Match[str]) -> str:
     return str(rest)
 
 
+def trusting_everyone(text: str) -> list[str]:
+    """The lines that set a `…FORWARDED_ALLOW_IPS` to `*` or a list holding it
+    (`*name`, a YAML alias, is not one)."""
+    found = []
+    for line in text.splitlines():
+        setting = re.search(r"FORWARDED_ALLOW_IPS[\"']?\s*[:=](.*)", line.split("#", 1)[0])
+        if setting and "*" in {item.strip(" \"'") for item in setting.group(1).split(",")}:
+            found.append(line)
+    return found
+
+
+def test_no_sender_is_trusted_blindly(compose: dict[str, Any]) -> None:
+    """`*` would make uvicorn take the leftmost `X-Forwarded-For` entry, which
+    the guest writes; uvicorn's own variable is not read by `serve` at all."""
+    assert not trusting_everyone(COMPOSE.read_text())
+    for name, service in services(compose).items():
+        for variable, value in environment(service).items():
+            if "FORWARDED" in variable:
+                assert "*" not in value, f"{name}: {variable}={value}"
+            assert variable != "FORWARDED_ALLOW_IPS", f"{name}: `serve` ignores {variable}"
+
+
+def test_the_replicas_trust_only_the_proxy(compose: dict[str, Any]) -> None:
+    (network,) = compose["networks"]["default"]["ipam"]["config"]
+    subnet = ipaddress.ip_network(network["subnet"])
+    proxy = services(compose)["proxy"]
+    address = ipaddress.ip_address(proxy["networks"]["default"]["ipv4_address"])
+    assert address in subnet, "the proxy's fixed address is on the pinned subnet"
+    for name, service in replicas(compose).items():
+        trusted = environment(service)["PHOTOCHANGER_FORWARDED_ALLOW_IPS"]
+        assert trusted == str(address), f"{name} trusts {trusted}, not only the proxy"
+        assert "networks" not in service, f"{name}: only on the network the proxy is fixed on"
+
+
+def test_the_replicas_metrics_need_the_token(compose: dict[str, Any]) -> None:
+    for name, service in replicas(compose).items():
+        env = environment(service)
+        assert env["PHOTOCHANGER_METRICS_ACCESS"] == "token", name
+        token = env["PHOTOCHANGER_METRICS_TOKEN"]
+        assert token.startswith("${PHOTOCHANGER_METRICS_TOKEN:?"), f"{name}: required"
+    # The example Prometheus scrapes the replicas with a bearer token.
+    prometheus = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    targets = {f"{name}:8000" for name in replicas(compose)}
+    (job,) = [
+        job
+        for job in prometheus["scrape_configs"]
+        if targets <= {t for c in job.get("static_configs", []) for t in c["targets"]}
+    ]
+    authorization = job["authorization"]
+    assert authorization.get("type", "Bearer") == "Bearer"
+    assert authorization.get("credentials") or authorization.get("credentials_file")
+
+
 def test_services_start_in_order_and_report_their_health(compose: dict[str, Any]) -> None:
     every = services(compose)
     for name, service in every.items():
@@ -184,6 +241,20 @@ def test_the_secret_check_can_fail() -> None:
     assert INTERPOLATION.fullmatch("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}")
     assert not INTERPOLATION.fullmatch("hunter2")
     assert not INTERPOLATION.fullmatch("${A}hunter2")
+
+
+def test_the_trust_check_can_fail() -> None:
+    for blind in (
+        '  FORWARDED_ALLOW_IPS: "*"',
+        "  PHOTOCHANGER_FORWARDED_ALLOW_IPS: '*'",
+        "  - PHOTOCHANGER_FORWARDED_ALLOW_IPS=10.0.0.1, *",
+    ):
+        assert trusting_everyone(blind) == [blind]
+    for fine in (
+        "  PHOTOCHANGER_FORWARDED_ALLOW_IPS: *proxy-address",
+        "  PHOTOCHANGER_FORWARDED_ALLOW_IPS: 172.30.57.10  # never *",
+    ):
+        assert not trusting_everyone(fine)
 
 
 def _compose_plugin() -> str | None:

@@ -2,12 +2,13 @@
 (only the certificate, the listening ports and the upstream addresses rendered
 for this machine, with a self-signed certificate made here), then a real nginx
 with it in front of two `photochanger serve` processes: photos as large as the
-app takes reach the app, larger ones stop at the proxy, and both replicas serve."""
+app takes reach the app, larger ones stop at the proxy, and both replicas serve;
+`/metrics` is not served through it, and a guest cannot name its own address
+in `X-Forwarded-For` (the login lockout counts the address it connects from)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import ssl
 import subprocess
 import time
@@ -23,13 +24,21 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from conftest import LiveServer, start_live_server
+from photochanger.cli import KEEP_ALIVE_SECONDS
 from photochanger.config import GLOBAL_UPLOAD_CAP_MB, MB, Settings
-from photochanger.models import Job
+from photochanger.models import Job, LoginFailure
 from photochanger.multipart import MULTIPART_OVERHEAD_BYTES
 from photochanger.settings.schemas import RuntimeSettings
-from support import SessionFactory, booth_fields, configure_slot, echo, free_port, make_image
+from support import (
+    SessionFactory,
+    booth_fields,
+    configure_slot,
+    echo,
+    free_port,
+    make_image,
+    required_tool,
+)
 
-INSTALL_HINT = "scripts/system-deps.sh installs it (make test runs it)"
 CERTIFICATE = "/etc/letsencrypt/live/booth.example.com/fullchain.pem"
 PRIVATE_KEY = "/etc/letsencrypt/live/booth.example.com/privkey.pem"
 UPSTREAMS = ("app-1:8000", "app-2:8000")
@@ -39,17 +48,6 @@ def largest_sync_window() -> int:
     field = RuntimeSettings.model_fields["sync_response_seconds"]
     (bound,) = [item.le for item in field.metadata if isinstance(item, Le)]
     return int(bound)  # type: ignore[call-overload]
-
-
-def required_tool(name: str) -> str:
-    found = shutil.which(name) or next(
-        (str(path) for d in ("/usr/sbin", "/sbin") if (path := Path(d) / name).exists()), None
-    )
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is not installed: {INSTALL_HINT}")
-        pytest.skip(f"{name} is not installed: {INSTALL_HINT}")
-    return found
 
 
 @dataclass
@@ -148,13 +146,23 @@ def test_the_proxy_settings_match_the_app() -> None:
     assert server.value("proxy_request_buffering") == ["off"]
     for timeout in ("proxy_read_timeout", "proxy_send_timeout"):
         assert nginx_seconds(server.value(timeout)[0]) > largest_sync_window()
-    (location,) = server.children("location")
+    locations = {" ".join(block.args): block for block in server.children("location")}
+    assert set(locations) == {"/", "= /metrics"}
+    location = locations["/"]
     headers = {args[0]: args[1] for args in location.values("proxy_set_header")}
-    assert headers["X-Forwarded-For"] == "$proxy_add_x_forwarded_for"
+    # The first hop replaces what the guest sent; appending would keep it.
+    assert headers["X-Forwarded-For"] == "$remote_addr"
     assert headers["X-Request-Id"] == "$request_id"
-    # Keep-alive to the replicas needs HTTP/1.1 without `Connection: close`.
+    # Keep-alive to the replicas needs HTTP/1.1 without `Connection: close`...
     assert location.value("proxy_http_version") == ["1.1"]
     assert headers["Connection"] == ""
+    # ... and idle connections the proxy lets go before the replica closes them.
+    (upstream,) = parse_nginx(NGINX_CONF.read_text()).children("upstream")
+    assert nginx_seconds(upstream.value("keepalive_timeout")[0]) < KEEP_ALIVE_SECONDS
+    # The metrics are scraped from each replica, never through the public server.
+    metrics = locations["= /metrics"]
+    assert metrics.value("return") == ["404"]
+    assert not metrics.values("proxy_pass")
 
 
 def test_nginx_accepts_the_configuration(certificate: Certificate, tmp_path: Path) -> None:
@@ -275,3 +283,54 @@ async def test_nginx_proxies_photos_to_both_replicas(
         assert answer.status_code == 413
         assert answer.headers["content-type"].startswith("text/html")
         assert "nginx" in answer.text
+
+
+METRICS_PATHS = ("/metrics", "/metrics?format=text", "/%6Detrics")
+"""`/metrics` and spellings of it that reach the same page."""
+SPOOFED = ("127.0.0.1", "::1", "127.0.0.1, 127.0.0.1")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_metrics_are_not_served_through_the_proxy(
+    proxy: str, replicas: tuple[LiveServer, LiveServer], certificate: Certificate
+) -> None:
+    with httpx.Client(base_url=proxy, verify=certificate.trusted(), timeout=10) as client:
+        for path in METRICS_PATHS:
+            for spoofed in (None, *SPOOFED):
+                headers = {"X-Forwarded-For": spoofed} if spoofed else {}
+                answer = client.get(path, headers=headers)
+                assert answer.status_code == 404, (path, spoofed)
+                assert "photochanger_" not in answer.text, (path, spoofed)
+        assert client.get("/healthz").status_code == 200
+    # A Prometheus on the replicas' host reads them directly (the default loopback access).
+    for replica in replicas:
+        assert httpx.get(f"{replica.base_url}/metrics", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_guest_cannot_choose_its_address_for_the_lockout(
+    proxy: str, certificate: Certificate, factory: SessionFactory
+) -> None:
+    """Ten failed logins, each claiming another address in `X-Forwarded-For` and
+    each for another username, lock the address the guest really connects from:
+    the eleventh is refused whatever it claims."""
+    async with httpx.AsyncClient(
+        base_url=proxy, verify=certificate.trusted(), timeout=30
+    ) as client:
+        for n in range(10):
+            answer = await client.post(
+                "/api/login",
+                json={"username": f"guest{n}", "password": "guess"},
+                headers={"X-Forwarded-For": f"198.51.100.{n + 1}"},
+            )
+            assert answer.status_code == 401, answer.text
+        locked = await client.post(
+            "/api/login",
+            json={"username": "guest10", "password": "guess"},
+            headers={"X-Forwarded-For": "198.51.100.11"},
+        )
+        assert locked.status_code == 429, locked.text
+        assert locked.json()["failure_reason"] == "rate_limited"
+    async with factory() as session:
+        addresses = (await session.execute(select(LoginFailure.ip))).scalars().all()
+    assert addresses == ["127.0.0.1"] * 10

@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -172,6 +173,39 @@ async def test_redirect_mode_sends_the_guest_to_a_presigned_url(
         await object_bytes(s3_client, s3_bucket.name, s3_bucket.object_name(done.result_key))
         is None
     )
+
+
+async def expire_in(factory: SessionFactory, job_id: str, delta: timedelta) -> None:
+    async with factory() as session, session.begin():
+        await session.execute(
+            update(Job).where(Job.id == job_id).values(result_expires_at=utcnow() + delta)
+        )
+
+
+@pytest.mark.parametrize("public_results", ["redirect"])
+async def test_a_presigned_url_never_outlives_the_result(
+    client: httpx.AsyncClient, factory: SessionFactory, config: Settings
+) -> None:
+    job_id = (await ingest(client, factory)).headers["x-job-id"]
+    link = f"/public/results/{job_id}"
+    assert config.s3_presign_seconds > 30
+
+    # Far from its expiry the URL lives the configured time...
+    far = await client.get(link)
+    assert far.status_code == 307
+    expires = parse_qs(urlsplit(far.headers["location"]).query)["X-Amz-Expires"]
+    assert expires == [str(config.s3_presign_seconds)]
+
+    # ... and 30 s before it, 30 s at most: the link dies with the result.
+    await expire_in(factory, job_id, timedelta(seconds=30))
+    near = await client.get(link)
+    assert near.status_code == 307
+    (seconds,) = parse_qs(urlsplit(near.headers["location"]).query)["X-Amz-Expires"]
+    assert 1 <= int(seconds) <= 30
+
+    # Less than a second left is no link at all.
+    await expire_in(factory, job_id, timedelta(milliseconds=300))
+    assert_error(await client.get(link), 410, "result_expired")
 
 
 async def test_the_preview_is_made_from_the_bucket_and_kept_there(

@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from pydantic import ValidationError
 
 from moto_s3 import S3Bucket, object_bytes, object_names
 from photochanger.config import Settings
+from photochanger.errors import ResultExpired
 from photochanger.media.s3_store import (
     DELETE_BATCH_KEYS,
     S3MediaStore,
@@ -24,6 +27,7 @@ from photochanger.media.s3_store import (
     open_s3_store,
 )
 from photochanger.media.store import READ_CHUNK_BYTES, InvalidKey, LocalMediaStore, MediaStore
+from photochanger.models.base import utcnow
 from support import free_port
 
 if TYPE_CHECKING:
@@ -171,6 +175,36 @@ async def test_a_key_that_could_leave_the_store_is_refused(store: MediaStore, ke
 async def test_check_writable_leaves_nothing_behind(
     store: MediaStore, request: pytest.FixtureRequest
 ) -> None:
+    await store.check_writable()
+    assert await stored_names(store, request) == []
+
+
+async def test_a_cancelled_check_leaves_only_the_one_probe_behind(
+    store: MediaStore, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A readiness check cancelled between its write and its delete (the
+    client gave up, the check timed out) leaves the probe; the next ones
+    overwrite that same file instead of adding one each."""
+    deleting = asyncio.Event()
+
+    async def hang(key: str) -> bool:
+        deleting.set()
+        await asyncio.Event().wait()
+        raise AssertionError("never")
+
+    monkeypatch.setattr(store, "delete", hang)
+    for _ in range(3):
+        deleting.clear()
+        check = asyncio.create_task(store.check_writable())
+        async with asyncio.timeout(30):
+            await deleting.wait()
+        check.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await check
+    probe = ".tmp/ready-probe" if isinstance(store, LocalMediaStore) else ".ready/probe"
+    assert await stored_names(store, request) == [probe]
+
+    monkeypatch.undo()
     await store.check_writable()
     assert await stored_names(store, request) == []
 
@@ -374,3 +408,24 @@ async def test_redirect_mode_presigns_an_attachment_at_the_public_endpoint(
     assert response.content == b"png bytes"
     assert response.headers["content-type"] == "image/png"
     assert response.headers["content-disposition"] == 'attachment; filename="photo-a.png"'
+
+
+async def test_a_presigned_url_ends_with_the_result(tmp_path: Path, s3_bucket: S3Bucket) -> None:
+    config = s3_config(tmp_path, s3_bucket, s3_public_results="redirect")
+    async with open_s3_store(config) as store:
+        await store.put_bytes("results/a.png", b"png bytes")
+
+        async def lifetime(left: timedelta) -> int:
+            url = await store.download_url(
+                "results/a.png", filename="a.png", mime="image/png", expires_at=utcnow() + left
+            )
+            assert url is not None
+            (seconds,) = parse_qs(urlsplit(url).query)["X-Amz-Expires"]
+            return int(seconds)
+
+        assert await lifetime(timedelta(days=1)) == 300
+        assert 1 <= await lifetime(timedelta(seconds=30)) <= 30
+        with pytest.raises(ResultExpired):
+            await lifetime(timedelta(milliseconds=200))
+        with pytest.raises(ResultExpired):
+            await lifetime(timedelta(minutes=-1))

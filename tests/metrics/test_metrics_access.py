@@ -1,10 +1,12 @@
 """Who may read `/metrics` (`PHOTOCHANGER_METRICS_ACCESS`): by default clients on
 the host itself; with `token` whoever sends the bearer token; with `off` nobody.
-A client that may not gets the 404 of a page that does not exist."""
+A client that may not gets the 404 of a page that does not exist. Which address
+is the client's: `X-Forwarded-For` counts only on connections from the proxies
+of `PHOTOCHANGER_FORWARDED_ALLOW_IPS` (never `*`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 import httpx
@@ -12,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr, ValidationError
 
-from conftest import LiveServer
+from conftest import LiveServer, start_live_server
 from photochanger.app import create_app
 from photochanger.config import Settings
 from support import assert_error
@@ -107,6 +109,74 @@ def test_behind_the_proxy_a_guest_is_not_on_loopback(live_server: LiveServer) ->
     assert httpx.get(url, timeout=10).status_code == 200
     through_proxy = httpx.get(url, headers={"X-Forwarded-For": GUEST[0]}, timeout=10)
     assert through_proxy.status_code == 404
-    # A guest who sends a loopback address of its own: nginx appends the real one.
+    # A guest's own loopback address in front of the one a proxy added: uvicorn
+    # takes the rightmost address that is not a trusted proxy.
     spoofed = {"X-Forwarded-For": f"127.0.0.1, {GUEST[0]}"}
     assert httpx.get(url, headers=spoofed, timeout=10).status_code == 404
+
+
+def test_the_trusted_proxies_default_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PHOTOCHANGER_FORWARDED_ALLOW_IPS", raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.forwarded_allow_ips == "127.0.0.1,::1"
+    assert settings.trusted_proxies == ["127.0.0.1", "::1"]
+
+
+def test_the_trusted_proxies_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PHOTOCHANGER_FORWARDED_ALLOW_IPS", " 172.30.57.10 , 10.0.0.0/24,fd00::/8 ")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.forwarded_allow_ips == "172.30.57.10,10.0.0.0/24,fd00::/8"
+    assert settings.trusted_proxies == ["172.30.57.10", "10.0.0.0/24", "fd00::/8"]
+    monkeypatch.setenv("PHOTOCHANGER_FORWARDED_ALLOW_IPS", "")
+    assert Settings(_env_file=None).trusted_proxies == []  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("*", "not `\\*`"),
+        ("127.0.0.1,*", "not `\\*`"),
+        ("proxy", "'proxy' is not an IP address"),
+        ("10.0.0.5/24", "'10.0.0.5/24' is not an IP address or network"),  # host bits set
+        ("127.0.0.1 10.0.0.1", "is not an IP address"),
+    ],
+)
+def test_the_trusted_proxies_are_addresses_never_everyone(value: str, message: str) -> None:
+    """uvicorn would read `*` as every sender, and an entry it cannot read as
+    matching nothing: both are refused when the process starts."""
+    with pytest.raises(ValidationError, match=message):
+        Settings(_env_file=None, forwarded_allow_ips=value)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def untrusting_server(config: Settings, app: FastAPI) -> Iterator[LiveServer]:
+    """`photochanger serve` that trusts no proxy, not even one on loopback."""
+    server = start_live_server(config, extra_env={"PHOTOCHANGER_FORWARDED_ALLOW_IPS": ""})
+    yield server
+    server.stop()
+
+
+def test_serve_believes_x_forwarded_for_only_from_the_trusted_proxies(
+    untrusting_server: LiveServer,
+) -> None:
+    """With no trusted proxy, the header changes nothing: a client on loopback
+    stays on loopback whatever address it claims."""
+    url = f"{untrusting_server.base_url}/metrics"
+    for claimed in (GUEST[0], "127.0.0.1", f"{GUEST[0]}, 127.0.0.1"):
+        answer = httpx.get(url, headers={"X-Forwarded-For": claimed}, timeout=10)
+        assert answer.status_code == 200, claimed
+
+
+def test_the_legacy_wildcard_variable_is_ignored(config: Settings, app: FastAPI) -> None:
+    """`FORWARDED_ALLOW_IPS=*` (as an old deploy/compose.yaml set it) would make
+    uvicorn take the leftmost, guest-written entry; `serve` keeps the default
+    trusted proxies instead, so the guest behind them is still refused."""
+    server = start_live_server(config, extra_env={"FORWARDED_ALLOW_IPS": "*"})
+    try:
+        spoofed = {"X-Forwarded-For": f"127.0.0.1, {GUEST[0]}"}
+        answer = httpx.get(f"{server.base_url}/metrics", headers=spoofed, timeout=10)
+        assert answer.status_code == 404
+    finally:
+        server.stop()

@@ -273,6 +273,9 @@ async def test_cleanup_runs_and_what_they_removed(
     after = await scrape(client)
     assert after.value("photochanger_cleanup_runs_total", outcome="ok") == 2
     assert after.value("photochanger_cleanup_runs_total", outcome="failed") == 0
+    assert after.value("photochanger_cleanup_runs_total", outcome="incomplete") == 0
+    for kind in ("result", "preview", "provider_media"):
+        assert after.value("photochanger_cleanup_failed_objects_total", kind=kind) == 0
     assert after.value("photochanger_cleanup_removed_objects_total", kind="result") == 3
     assert after.value("photochanger_cleanup_removed_bytes_total", kind="result") == 1243
     assert after.value("photochanger_cleanup_removed_bytes_total", kind="preview") == 50

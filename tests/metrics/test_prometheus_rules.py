@@ -2,13 +2,13 @@
 `prometheus` package, which scripts/system-deps.sh installs for `make test`) and
 against the series the app really exports: the alert rules of SPEC §8 pass
 `promtool check rules` and their unit tests, and every query of the rules and of
-the Grafana dashboard parses and names only metrics `/metrics` serves."""
+the Grafana dashboard parses and names only metrics `/metrics` serves. Without
+promtool these tests are skipped on a developer's machine and fail in CI."""
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,24 +20,25 @@ import yaml
 from fastapi import FastAPI
 
 from metrics.scraped import scrape
+from support import required_tool
 
 PROMETHEUS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
 RULES = PROMETHEUS / "alerts.yml"
 DASHBOARD = PROMETHEUS / "dashboard.json"
-PROMTOOL = shutil.which("promtool")
-needs_promtool = pytest.mark.skipif(
-    PROMTOOL is None,
-    reason="promtool not found: install Debian's `prometheus` package "
-    "(scripts/system-deps.sh does it for `make test`)",
-)
+OPERATIONS = PROMETHEUS.parents[1] / "docs" / "operations.md"
+PROMTOOL_HINT = "Debian's `prometheus` package has it; scripts/system-deps.sh installs it"
 SPEC_ALERTS = {
+    "PhotoChangerReplicaDown",  # a replica Prometheus cannot scrape
     "PhotoChangerIngestTimeouts",  # 504 share over 5 %
     "PhotoChangerIngestErrors",  # 5xx over 10 % in 15 min
     "PhotoChangerMediaDiskFull",  # media disk over 80 %
     "PhotoChangerNoRecentCleanup",  # no cleanup for 30 min ...
     "PhotoChangerCleanupNeverRan",  # ... also when none ran since the start
+    "PhotoChangerCleanupDeletesFailing",  # ... or its deletes keep failing
     "PhotoChangerProviderFailing",  # a provider failing repeatedly
 }
+SCRAPE_SERIES = {"up"}
+"""What Prometheus records of each scrape itself, not the app."""
 GRAFANA_VARIABLES = {
     "$__rate_interval": "5m",
     "$__range": "1h",
@@ -63,10 +64,19 @@ PROMQL_WORDS = {
 }
 
 
+def find_promtool() -> str:
+    """promtool's path; skips the test without it, or fails it when `CI` is set."""
+    return required_tool("promtool", hint=PROMTOOL_HINT)
+
+
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
-    assert PROMTOOL is not None
     return subprocess.run(
-        [PROMTOOL, *args], cwd=PROMETHEUS, capture_output=True, text=True, timeout=60, check=False
+        [find_promtool(), *args],
+        cwd=PROMETHEUS,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -101,28 +111,36 @@ def metric_names(expression: str) -> set[str]:
 # --- promtool -------------------------------------------------------------------
 
 
-@needs_promtool
+def test_a_missing_promtool_fails_in_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no promtool on it
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="promtool is not installed"):
+        promtool("--version")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="promtool is not installed"):
+        promtool("--version")
+
+
 def test_promtool_accepts_the_alert_rules() -> None:
     checked = promtool("check", "rules", RULES.name)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert f"SUCCESS: {len(SPEC_ALERTS)} rules found" in checked.stdout
 
 
-@needs_promtool
 def test_the_alert_rules_pass_their_unit_tests() -> None:
     tested = promtool("test", "rules", "alerts-test.yml")
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "SUCCESS" in tested.stdout
 
 
-@needs_promtool
 def test_the_example_prometheus_config_is_valid() -> None:
     # --syntax-only: the token file it names exists on a Prometheus host, not here.
     checked = promtool("check", "config", "--syntax-only", "prometheus.yml")
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-@needs_promtool
 def test_every_dashboard_query_parses(tmp_path: Path) -> None:
     recorded = []
     for number, (_title, expression) in enumerate(dashboard_targets()):
@@ -137,7 +155,6 @@ def test_every_dashboard_query_parses(tmp_path: Path) -> None:
     assert f"SUCCESS: {len(recorded)} rules found" in checked.stdout
 
 
-@needs_promtool
 def test_promtool_refuses_a_query_that_does_not_parse(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
     broken.write_text(
@@ -163,8 +180,38 @@ def test_the_rules_are_the_alerts_of_spec_section_8() -> None:
     assert "> 0.05" in thresholds["PhotoChangerIngestTimeouts"]
     assert '{code=~"5.."}[15m]' in thresholds["PhotoChangerIngestErrors"]
     assert "> 0.10" in thresholds["PhotoChangerIngestErrors"]
+    for share in ("PhotoChangerIngestTimeouts", "PhotoChangerIngestErrors"):
+        # Of the ingests that were not rejected, and only with enough of them.
+        assert (
+            '/ sum(rate(photochanger_ingests_total{outcome!="rejected"}[15m]))'
+            in (thresholds[share])
+        )
+        assert (
+            'sum(increase(photochanger_ingests_total{outcome!="rejected"}[15m])) >= 20'
+            in thresholds[share]
+        )
+    assert thresholds["PhotoChangerReplicaDown"].strip() == 'up{job=~"photochanger.*"} == 0'
     assert "> 0.80" in thresholds["PhotoChangerMediaDiskFull"]
     assert "> 1800" in thresholds["PhotoChangerNoRecentCleanup"]
+
+
+def test_the_replica_alert_watches_every_job_of_the_example_config() -> None:
+    config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
+    jobs = [job["job_name"] for job in config["scrape_configs"]]
+    assert jobs
+    (rule,) = [rule for rule in rules() if rule["alert"] == "PhotoChangerReplicaDown"]
+    matched = re.search(r'job=~"([^"]+)"', rule["expr"])
+    assert matched is not None
+    assert [job for job in jobs if not re.fullmatch(matched.group(1), job)] == []
+
+
+def test_the_operations_guide_lists_every_alert() -> None:
+    rows = {
+        line.split("|")[1].strip().strip("`")
+        for line in OPERATIONS.read_text().splitlines()
+        if line.startswith("| `PhotoChanger")
+    }
+    assert rows == {rule["alert"] for rule in rules()}
 
 
 def test_the_name_reader_finds_the_metrics_of_a_query() -> None:
@@ -189,9 +236,24 @@ async def test_every_query_names_only_metrics_the_app_exports(
     for where, expression in queries:
         names = metric_names(expression)
         assert names, f"{where} reads no metric: {expression}"
-        if names - exported:
-            unknown[where] = sorted(names - exported)
+        if names - exported - SCRAPE_SERIES:
+            unknown[where] = sorted(names - exported - SCRAPE_SERIES)
     assert not unknown, f"queries of metrics /metrics does not serve: {unknown}"
+
+
+async def test_the_operations_guide_lists_every_series_the_app_exports(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    await app.state.services.cleanup.run()
+    guide = OPERATIONS.read_text()
+    families = {
+        line.split()[2]
+        for line in (await scrape(client)).text.splitlines()
+        if line.startswith("# TYPE photochanger_")
+    }
+    assert families
+    missing = {name for name in families if f"`{name}`" not in guide}
+    assert not missing, f"not in docs/operations.md#metrics: {sorted(missing)}"
 
 
 def test_every_dashboard_panel_reads_the_chosen_data_source() -> None:

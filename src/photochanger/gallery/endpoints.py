@@ -104,5 +104,5 @@ async def public_gallery_zip(
 
 
 def _client_ip(request: Request) -> str:
-    # Behind a proxy, uvicorn's FORWARDED_ALLOW_IPS makes this the guest's address.
+    # Behind a proxy in PHOTOCHANGER_FORWARDED_ALLOW_IPS, the guest's address.
     return request.client.host if request.client else "unknown"

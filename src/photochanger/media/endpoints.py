@@ -37,10 +37,13 @@ async def public_preview(job_id: str, media: MediaServiceDep, store: StoreDep) -
         200: {"description": "The result image, as an attachment.", "content": {"image/*": {}}},
         307: {
             "description": "With an S3 media store in `redirect` mode: a short-lived "
-            "presigned URL of the image (an attachment too)."
+            "presigned URL of the image (an attachment too), valid no longer than the result."
         },
         404: {"description": "`result_not_found`: unknown job, or not done"},
-        410: {"description": "`result_expired`: past `result_expires_at`"},
+        410: {
+            "description": "`result_expired`: past `result_expires_at` (in `redirect` "
+            "mode also when less than a second of it is left)"
+        },
     },
     response_class=StreamingResponse,
 )
@@ -48,9 +51,13 @@ async def public_result(job_id: str, media: MediaServiceDep, store: StoreDep) ->
     """Download the result of a done job (SPEC §5.2). Job ids carry 144 random
     bits, so the link is the capability. After the result's expiry it answers 410
     and removes the file if cleanup has not yet. A bucket store may answer with a
-    redirect to the object instead of streaming it (`PHOTOCHANGER_S3_PUBLIC_RESULTS`)."""
+    redirect to the object instead of streaming it (`PHOTOCHANGER_S3_PUBLIC_RESULTS`),
+    presigned for `PHOTOCHANGER_S3_PRESIGN_SECONDS` or until the result expires,
+    whichever is sooner."""
     result = await media.result(job_id)
-    location = await store.download_url(result.key, filename=result.filename, mime=result.mime)
+    location = await store.download_url(
+        result.key, filename=result.filename, mime=result.mime, expires_at=result.expires_at
+    )
     if location is not None:
         # The signed URL expires: neither it nor this answer may be cached.
         return RedirectResponse(location, status_code=307, headers={"Cache-Control": "no-store"})

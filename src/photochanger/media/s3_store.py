@@ -11,9 +11,10 @@ throttled after retries, no such bucket) `S3Unavailable`."""
 from __future__ import annotations
 
 import asyncio
-import secrets
+import math
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,8 +24,10 @@ from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from photochanger.config import Settings
+from photochanger.errors import ResultExpired
 from photochanger.media.image_type import EXTENSIONS
 from photochanger.media.store import READ_CHUNK_BYTES, DeleteOutcome, InvalidKey, key_parts
+from photochanger.models.base import utcnow
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
@@ -38,6 +41,8 @@ READ_TIMEOUT_SECONDS = 30
 """Longer than any healthy answer; a stalled endpoint must not hold an ingest
 for the rest of its sync window."""
 READY_CHECK_SECONDS = 10
+READY_PROBE_KEY = ".ready/probe"
+"""The readiness probe's one object, under the prefix (`S3MediaStore.check_writable`)."""
 MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 """`404`: a HEAD's error has no body, only its status. A missing bucket is
 `NoSuchBucket` on every other request, and stays `S3Unavailable`."""
@@ -182,16 +187,30 @@ class S3MediaStore:
         return outcomes
 
     async def check_writable(self) -> None:
-        """A probe object written and removed under the prefix (what the app
-        needs: put and delete there, no bucket-wide permission)."""
-        probe = f".ready/{secrets.token_hex(6)}"
+        """The probe object `<prefix>/.ready/probe` written and removed (what the
+        app needs: put and delete under the prefix, no bucket-wide permission).
+        One fixed key for every check of every replica: a check cancelled
+        between its PUT and its DELETE (a client that gave up, the timeout)
+        leaves that one small object, which the next check overwrites and
+        removes, never a new object per call."""
         async with asyncio.timeout(READY_CHECK_SECONDS):  # TimeoutError is an OSError
-            await self.put_bytes(probe, b"ok")
-            await self.delete(probe)
+            await self.put_bytes(READY_PROBE_KEY, b"ok")
+            await self.delete(READY_PROBE_KEY)
 
-    async def download_url(self, key: str, *, filename: str, mime: str) -> str | None:
+    async def download_url(
+        self, key: str, *, filename: str, mime: str, expires_at: datetime | None = None
+    ) -> str | None:
+        """A presigned GET, valid `presign_seconds` but never past `expires_at`:
+        a link handed out just before the result expires must not keep serving
+        it afterwards. `ResultExpired` when less than a second is left."""
         if self._presigner is None:
             return None
+        seconds = self._presign_seconds
+        if expires_at is not None:
+            left = math.floor((expires_at - utcnow()).total_seconds())
+            if left < 1:
+                raise ResultExpired("this result has expired")
+            seconds = min(seconds, left)
         name = self.object_key(key)
         with _as_os_errors(key):
             url: str = await self._presigner.generate_presigned_url(
@@ -202,7 +221,7 @@ class S3MediaStore:
                     "ResponseContentType": mime,
                     "ResponseContentDisposition": f'attachment; filename="{filename}"',
                 },
-                ExpiresIn=self._presign_seconds,
+                ExpiresIn=seconds,
             )
         return url
 

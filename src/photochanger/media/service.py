@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -27,6 +28,8 @@ class ResultDownload:
     mime: str
     size: int | None
     filename: str
+    expires_at: datetime | None
+    """When the result expires: a link to it must not outlive it."""
 
 
 class MediaService:
@@ -67,6 +70,7 @@ class MediaService:
             mime=job.result_mime,
             size=job.result_size,
             filename=f"photochanger-{job.id}.{EXTENSIONS.get(job.result_mime, 'bin')}",
+            expires_at=job.result_expires_at,
         )
 
     async def live_result(self, job_id: str) -> Row[Any]:

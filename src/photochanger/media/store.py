@@ -9,6 +9,7 @@ import os
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Literal, Protocol
 
@@ -17,6 +18,9 @@ import structlog
 log = structlog.get_logger("photochanger.media")
 
 READ_CHUNK_BYTES = 256 * 1024
+
+READY_PROBE_KEY = ".tmp/ready-probe"
+"""The local store's readiness probe: in `.tmp/`, which backups leave out."""
 
 DeleteOutcome = Literal["deleted", "missing", "failed"]
 """What `delete_many` did with one key: `missing` when it was known to be gone
@@ -50,15 +54,23 @@ class MediaStore(Protocol):
         it could not delete, but answers `failed` for it."""
         ...
 
-    async def check_writable(self) -> None: ...
+    async def check_writable(self) -> None:
+        """Write and remove the store's one probe file (`/readyz`); an `OSError`
+        when it cannot. Always the same key, so a check cancelled half-way
+        leaves at most that one file, which the next check overwrites."""
+        ...
 
     def local_path(self, key: str) -> Path | None:
         """The file behind `key` when the store is a local disk, else None."""
         ...
 
-    async def download_url(self, key: str, *, filename: str, mime: str) -> str | None:
+    async def download_url(
+        self, key: str, *, filename: str, mime: str, expires_at: datetime | None = None
+    ) -> str | None:
         """A URL the client may fetch the file from itself (an attachment named
-        `filename`), or None: the app streams it."""
+        `filename`), or None: the app streams it. The URL stops working by
+        `expires_at` (the result's expiry) at the latest; `ResultExpired` when
+        less than a second of it is left."""
         ...
 
 
@@ -173,9 +185,10 @@ class LocalMediaStore:
         return outcomes
 
     async def check_writable(self) -> None:
-        probe = f".tmp/ready-{secrets.token_hex(6)}"
-        await self.put_bytes(probe, b"ok")
-        await self.delete(probe)
+        await self.put_bytes(READY_PROBE_KEY, b"ok")
+        await self.delete(READY_PROBE_KEY)
 
-    async def download_url(self, key: str, *, filename: str, mime: str) -> str | None:
+    async def download_url(
+        self, key: str, *, filename: str, mime: str, expires_at: datetime | None = None
+    ) -> str | None:
         return None

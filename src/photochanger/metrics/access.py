@@ -38,8 +38,10 @@ def _has_token(request: Request, config: Settings) -> bool:
 
 
 def _from_loopback(request: Request) -> bool:
-    """The client's address as uvicorn gives it: behind a proxy that sets
-    `X-Forwarded-For` (deploy/nginx.conf does), the guest's, not the proxy's."""
+    """The client's address as uvicorn gives it: on a connection from a proxy in
+    `PHOTOCHANGER_FORWARDED_ALLOW_IPS`, the rightmost `X-Forwarded-For` entry that
+    is not such a proxy. deploy/nginx.conf replaces the header with the address it
+    was connected from, so a guest cannot pass for loopback by sending one."""
     if request.client is None:
         return False
     try:

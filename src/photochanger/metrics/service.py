@@ -59,6 +59,9 @@ MEDIA_KINDS = ("result", "preview", "template", "provider_media")
 """`media_object.kind`; any other value is counted as `other`."""
 CLEANED_KINDS = ("result", "preview", "provider_media")
 """What cleanup removes (never template media: cleanup.repository)."""
+CLEANUP_OUTCOMES = ("ok", "incomplete", "failed")
+"""`photochanger_cleanup_runs_total{outcome}`: every file deleted; some could not
+be (left for the next run); the run itself failed (an exception)."""
 CLIENT_GONE = 499
 """The `code` of an ingest whose client closed the connection (nginx's code)."""
 CLIENT_GONE_REASON = "client_disconnected"
@@ -128,7 +131,8 @@ class Metrics:
         self._media_disk = media_disk
         self._slots_seen: set[tuple[str, str]] = set()
         self.cleanup_last_success: float | None = None
-        """Unix time of the end of the last whole cleanup run (not one slot's)."""
+        """Unix time of the end of the last whole cleanup run (not one slot's) that
+        deleted every file it claimed."""
         registry = self.registry
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
@@ -199,17 +203,24 @@ class Metrics:
             ["kind"],
             registry=registry,
         )
+        self.cleanup_failed_objects = Counter(
+            "photochanger_cleanup_failed_objects",
+            "Files cleanup could not delete (left for the next run), by kind.",
+            ["kind"],
+            registry=registry,
+        )
         enabled = Gauge(
             "photochanger_cleanup_enabled",
             "1 when this process runs the periodic cleanup (PHOTOCHANGER_CLEANUP_ENABLED).",
             registry=registry,
         )
         enabled.set(1 if cleanup_enabled else 0)
-        for outcome in ("ok", "failed"):
+        for outcome in CLEANUP_OUTCOMES:
             self.cleanup_runs.labels(outcome=outcome)
         for kind in CLEANED_KINDS:
             self.cleanup_removed_objects.labels(kind=kind)
             self.cleanup_removed_bytes.labels(kind=kind)
+            self.cleanup_failed_objects.labels(kind=kind)
 
     # --- labels -----------------------------------------------------------------
 
@@ -274,15 +285,27 @@ class Metrics:
         if retried:
             self.provider_retries.labels(provider=provider, outcome=outcome).inc()
 
-    def cleanup_finished(self, removed: Mapping[str, tuple[int, int]], *, whole: bool) -> None:
-        """A cleanup run's summary: kind -> (objects, bytes) removed. `whole`: it
-        covered every slot, so it counts as the last cleanup."""
-        self.cleanup_runs.labels(outcome="ok").inc()
+    def cleanup_finished(
+        self,
+        removed: Mapping[str, tuple[int, int]],
+        *,
+        failed: Mapping[str, int],
+        whole: bool,
+    ) -> None:
+        """A cleanup run's summary: kind -> (objects, bytes) removed, and kind ->
+        files it could not delete. `whole`: it covered every slot, so it counts
+        as the last cleanup, unless a file could not be deleted: a run that left
+        files behind is `incomplete`, never a success."""
+        left_behind = sum(failed.values())
+        self.cleanup_runs.labels(outcome="incomplete" if left_behind else "ok").inc()
         for kind, (count, size) in removed.items():
             label = kind if kind in MEDIA_KINDS else "other"
             self.cleanup_removed_objects.labels(kind=label).inc(count)
             self.cleanup_removed_bytes.labels(kind=label).inc(size)
-        if whole:
+        for kind, count in failed.items():
+            label = kind if kind in MEDIA_KINDS else "other"
+            self.cleanup_failed_objects.labels(kind=label).inc(count)
+        if whole and not left_behind:
             self.cleanup_last_success = time.time()
 
     def cleanup_failed(self) -> None:
@@ -309,7 +332,8 @@ class Metrics:
             families.append(
                 GaugeMetricFamily(
                     "photochanger_cleanup_last_success_timestamp_seconds",
-                    "Unix time the last whole cleanup run in this process ended.",
+                    "Unix time the last whole cleanup run in this process that deleted "
+                    "every expired file ended.",
                     value=self.cleanup_last_success,
                 )
             )
