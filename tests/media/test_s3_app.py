@@ -446,3 +446,23 @@ async def test_turbotext_fetches_its_input_from_the_bucket_through_the_app(
     done = await job(factory, job_id)
     assert done.result_key is not None
     assert await object_names(s3_client, s3_bucket.name) == [s3_bucket.object_name(done.result_key)]
+
+
+async def test_an_expired_result_whose_object_cannot_be_deleted_is_left_for_cleanup(
+    client: httpx.AsyncClient,
+    factory: SessionFactory,
+    s3_bucket: S3Bucket,
+    s3_client: S3Client,
+) -> None:
+    """The link of an expired result deletes its object first and marks the
+    row after: a bucket that refuses leaves the row for cleanup to retry,
+    never an object that no live row names."""
+    job_id = (await ingest(client, factory)).headers["x-job-id"]
+    await expire(factory, job_id)
+    await remove_bucket(s3_client, s3_bucket.name)  # every S3 call now fails
+
+    assert_error(await client.get(f"/public/results/{job_id}"), 410, "result_expired")
+
+    async with factory() as session:
+        media = await session.scalars(select(MediaObject).where(MediaObject.job_id == job_id))
+        assert [row.cleaned_at for row in media if row.kind == "result"] == [None]

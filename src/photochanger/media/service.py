@@ -40,6 +40,18 @@ class MediaService:
         self._store = store
         self._previews = previews
 
+    async def _remove_expired(self, key: str, now: datetime) -> None:
+        """The file first, then its row marked cleaned: a store that fails
+        leaves the row for cleanup to try again, never a file no row names."""
+        try:
+            await self._store.delete(key)
+        except OSError:
+            log.warning("expired_result_not_deleted", exc_info=True)
+            return
+        await self._database.write(
+            lambda connection: MediaRepository(connection).mark_cleaned(key, now)
+        )
+
     async def result(self, job_id: str) -> ResultDownload:
         """A done job's stored result. `ResultNotFound` for an unknown or
         unfinished job; `ResultExpired` past its expiry (the file is removed then,
@@ -47,21 +59,18 @@ class MediaService:
         if len(job_id) > MAX_JOB_ID_LENGTH:
             raise ResultNotFound("no such result")
 
-        def look_up(connection: Connection) -> tuple[Row[Any], bool]:
+        def look_up(connection: Connection) -> Row[Any]:
             job = MediaRepository(connection).result_of(job_id)
             if job is None or job.status != "done" or job.result_key is None:
                 raise ResultNotFound("no such result")
-            now = utcnow()
-            expired = job.result_expires_at is not None and job.result_expires_at <= now
-            if expired:
-                MediaRepository(connection).mark_cleaned(job.result_key, now)
-            return job, expired
+            return job
 
-        job, expired = await self._database.write(look_up)
+        job = await self._database.read(look_up)
         assert job.result_key is not None
         assert job.result_mime is not None
-        if expired:
-            await self._store.delete(job.result_key)
+        now = utcnow()
+        if job.result_expires_at is not None and job.result_expires_at <= now:
+            await self._remove_expired(job.result_key, now)
             raise ResultExpired("this result has expired")
         if not await self._store.exists(job.result_key):
             raise ResultExpired("this result is no longer stored")
