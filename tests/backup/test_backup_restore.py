@@ -281,6 +281,9 @@ def test_force_replaces_an_installation_with_the_backup(
     assert forced.returncode == 0, forced.stderr
     assert original.read_bytes() == make_image()
     assert not stray.exists()
+    # Restored beside the old tree and swapped in: nothing of either is left over.
+    siblings = sorted(path.name for path in config.resolved_media_root.parent.iterdir())
+    assert not [name for name in siblings if name.endswith((".restoring", ".replaced"))]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

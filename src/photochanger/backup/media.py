@@ -93,6 +93,19 @@ def clear_media(root: Path) -> None:
     root.mkdir(parents=True)
 
 
+def replace_media(staging: Path, root: Path) -> None:
+    """Put the restored tree `staging` where `root` is, the old one removed
+    only after the swap."""
+    replaced = root.with_name(root.name + ".replaced")
+    if replaced.exists():
+        shutil.rmtree(replaced)
+    if root.exists():
+        root.rename(replaced)
+    staging.rename(root)
+    if replaced.exists():
+        shutil.rmtree(replaced)
+
+
 def restore_media(backup: Path, entries: Iterable[BackupFile], root: Path) -> None:
     store = LocalMediaStore(root)
     for entry in entries:

@@ -29,6 +29,7 @@ from photochanger.backup.media import (
     copy_media,
     media_in_use,
     media_key,
+    replace_media,
     restore_media,
     verify_files,
 )
@@ -162,9 +163,12 @@ def restore_backup(config: Settings, source: Path, *, force: bool) -> Restored:
     else:
         restored = restore_postgres(database_copy, config.resolved_database_url, clean=force)
     if local_media:
-        if force:
-            clear_media(media_root)
-        restore_media(source, manifest.media.files, media_root)
+        # Into a sibling first, swapped in once complete: a disk that fills up
+        # midway leaves the media that were there, not half of each.
+        staging = media_root.with_name(media_root.name + ".restoring")
+        clear_media(staging)
+        restore_media(source, manifest.media.files, staging)
+        replace_media(staging, media_root)
     if (restored.schema_revision, restored.counts) != (
         manifest.database.schema_revision,
         manifest.database.counts,
