@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +14,11 @@ from PIL import Image
 
 from ingest.photos_with_metadata import guest_exif, guest_photo, leaks, mark_corner
 from photochanger.media.downscale import for_remote
-from photochanger.media.metadata import UnreadablePhoto, without_metadata
+from photochanger.media.metadata import (
+    UnreadablePhoto,
+    blank_metadata_in_place,
+    without_metadata,
+)
 
 
 def pixels(data: bytes) -> np.ndarray:
@@ -186,3 +191,36 @@ def test_for_remote_scales_16_bit_grey_and_drops_a_cmyk_profile() -> None:
     with Image.open(io.BytesIO(sent.data)) as image:
         assert image.mode == "RGB"
         assert "icc_profile" not in image.info
+
+
+def test_a_spooled_jpeg_is_cleaned_in_its_own_file(tmp_path: Path) -> None:
+    """Segments left out become zero-filled comments of the same length and
+    what follows the image is cut: no metadata, the same pixels, no new file."""
+    photo = guest_photo("JPEG") + b"<script>trailing payload</script>"
+    spooled = tmp_path / "upload"
+    spooled.write_bytes(photo)
+    inode = spooled.stat().st_ino
+
+    assert blank_metadata_in_place(spooled)
+
+    cleaned = spooled.read_bytes()
+    assert spooled.stat().st_ino == inode
+    assert cleaned.endswith(b"\xff\xd9")
+    assert leaks(cleaned) == []
+    assert b"<script>" not in cleaned
+    assert np.array_equal(pixels(cleaned), pixels(photo))
+    assert leaks(without_metadata(cleaned)) == []
+
+
+@pytest.mark.parametrize(
+    "photo",
+    [guest_photo("JPEG", orientation=6), guest_photo("PNG"), b"\xff\xd8\xff\xe1\xff\xff"],
+    ids=["turned", "png", "broken"],
+)
+def test_what_the_file_cannot_clean_in_place_is_left_untouched(
+    tmp_path: Path, photo: bytes
+) -> None:
+    spooled = tmp_path / "upload"
+    spooled.write_bytes(photo)
+    assert not blank_metadata_in_place(spooled)
+    assert spooled.read_bytes() == photo

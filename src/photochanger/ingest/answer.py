@@ -22,7 +22,11 @@ from photochanger.jobs.repository import JobRepository, final_times
 from photochanger.media.downscale import SentImage
 from photochanger.media.image_type import SNIFF_BYTES, sniff_image_mime
 from photochanger.media.links import result_url
-from photochanger.media.metadata import UnreadablePhoto, without_metadata
+from photochanger.media.metadata import (
+    UnreadablePhoto,
+    blank_metadata_in_place,
+    without_metadata,
+)
 from photochanger.media.object_keys import result_key
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
@@ -184,12 +188,16 @@ def sent_columns(sent: SentImage | None) -> dict[str, int | None]:
 
 
 def _without_metadata(result: ProviderResult) -> ProviderResult:
-    """The result without the guest's metadata (SPEC §10): unchanged when it
-    carries none, so a spooled file still enters the store by link."""
+    """The result without the guest's metadata (SPEC §10). A spooled JPEG (our
+    own temp file: the upload, or what `echo` returned of it) is cleaned in
+    place, so it still enters the store by link; anything else is cleaned in
+    memory, unchanged when it carries nothing to remove."""
     if result.data is not None:
         raw = result.data
     else:
         assert result.path is not None
+        if blank_metadata_in_place(result.path):
+            return result
         raw = result.path.read_bytes()
     try:
         cleaned = without_metadata(raw)
