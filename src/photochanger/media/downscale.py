@@ -99,7 +99,8 @@ def _shrunk(image: Image.Image, max_pixels: int) -> SentImage:
     resized = rgb.resize(target, Image.Resampling.LANCZOS)
     turn = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
     upright = resized.transpose(turn) if turn is not None else resized
-    upright.info.clear()  # Pillow writes a source's JPEG comment again unless told not to
+    upright.info.clear()  # Pillow writes a source's JPEG comment again unless told not to;
+    # with it empty, only the colour profile passed below is written.
     out = io.BytesIO()
     extra = {"icc_profile": icc} if icc else {}
     if transparent:
@@ -108,4 +109,4 @@ def _shrunk(image: Image.Image, max_pixels: int) -> SentImage:
     else:
         upright.save(out, "JPEG", quality=SENT_JPEG_QUALITY, **extra)
         mime = "image/jpeg"
-    return SentImage(without_metadata(out.getvalue()), mime, upright.width, upright.height)
+    return SentImage(out.getvalue(), mime, upright.width, upright.height)

@@ -63,14 +63,20 @@ class UnreadablePhoto(ValueError):
 
 
 def orientation_of(data: bytes) -> int:
-    """The photo's EXIF orientation (1 to 8); 1 when it has none."""
+    """The photo's EXIF orientation (1 to 8); 1 when it has none or cannot be read."""
+    return _read_orientation(io.BytesIO(data)) or 1
+
+
+def _read_orientation(source: BinaryIO) -> int | None:
+    """The EXIF orientation read from the image's header; None when the header
+    cannot be read."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(source) as image:
                 value = image.getexif().get(EXIF_ORIENTATION, 1)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return 1
+        return None
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
@@ -200,7 +206,7 @@ def blank_metadata_in_place(path: Path) -> bool:
         if handle.read(3) != b"\xff\xd8\xff":
             return False
         handle.seek(0)
-        if _orientation_of_file(handle) != 1:
+        if _read_orientation(handle) != 1:  # to turn, or unreadable
             return False
         size = os.fstat(handle.fileno()).st_size
         with mmap.mmap(handle.fileno(), size) as mapped:
@@ -214,17 +220,6 @@ def blank_metadata_in_place(path: Path) -> bool:
         if image_end < size:
             handle.truncate(image_end)
     return True
-
-
-def _orientation_of_file(handle: BinaryIO) -> int:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(handle) as image:
-                value = image.getexif().get(EXIF_ORIENTATION, 1)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return 0  # unknown: not for the in-place path
-    return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
 def _jpeg_keeps(marker: int, payload: bytes) -> bool:
