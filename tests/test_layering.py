@@ -58,6 +58,7 @@ LAYERS = (
             "workers",
             "samples",
             "photo_memory",
+            "json_values",
         ),
     ),
     Layer("metrics", ("metrics",)),
@@ -72,7 +73,7 @@ LAYERS = (
     ),
     Layer("ingest", ("ingest",)),
     Layer("container", ("dependencies",)),
-    Layer(EDGE, ("ingest.test_run", "health", "middleware", "web"), isolated=True),
+    Layer(EDGE, ("ingest.test_run", "health", "middleware", "http_protocol", "web"), isolated=True),
     Layer("wiring", ("app", "cli", "__main__", "providers.check", "backup")),
 )
 """Low to high. `providers.check` is the `provider-check` command and `backup` the

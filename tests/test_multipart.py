@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from photochanger.errors import InvalidRequest
+from photochanger.errors import InvalidRequest, PayloadTooLarge
 from photochanger.multipart import (
     BUDGETED_MEMORY_BYTES,
+    MAX_PARTS,
+    MAX_TEXT_FIELDS,
     SPOOL_MEMORY_BYTES,
     UploadForm,
+    declared_length,
     parse_upload_form,
 )
 from photochanger.photo_memory import ByteBudget
@@ -122,3 +125,105 @@ async def test_a_broken_body_gives_its_memory_back(tmp_path: Path) -> None:
     assert budget.in_use == 0
     assert budget.peak > 0
     assert tmp_file_count(tmp_path) == 0
+
+
+async def counted_chunks(body: bytes, pulled: list[int]) -> AsyncIterator[bytes]:
+    async for chunk in chunks_of(body):
+        pulled.append(len(chunk))
+        yield chunk
+
+
+async def test_a_body_of_too_many_parts_is_refused_as_soon_as_it_has_them(
+    tmp_path: Path,
+) -> None:
+    """20 MB of empty parts kept a core busy for 8 s: the parser now stops at
+    part 1001, a few kilobytes in (tests/hostile)."""
+    part = b"--bnd\r\n\r\n\r\n"
+    body = part * (20 * MB // len(part)) + b"--bnd--\r\n"
+    pulled: list[int] = []
+    with pytest.raises(InvalidRequest, match=rf"more than {MAX_PARTS} parts"):
+        await parse_upload_form(
+            counted_chunks(body, pulled),
+            "multipart/form-data; boundary=bnd",
+            declared_length=None,
+            file_limit=20 * MB,
+            spool_dir=tmp_path,
+        )
+    assert sum(pulled) <= 64 * 1024
+
+
+async def test_a_form_of_max_parts_is_read(tmp_path: Path) -> None:
+    fields = {f"field{n}": "v" for n in range(MAX_PARTS - 1)}
+    body, content_type = multipart_body(fields, {"fileToUpload": ("a.jpg", b"\xff", "x")})
+    form = await parse_upload_form(
+        chunks_of(body),
+        content_type,
+        declared_length=len(body),
+        file_limit=MB,
+        spool_dir=tmp_path,
+    )
+    assert form.file is not None
+    assert len(form.metadata) == MAX_TEXT_FIELDS
+
+
+async def test_a_second_photo_part_is_refused_and_the_first_removed(tmp_path: Path) -> None:
+    """Which photo the booth meant would be a guess (tests/hostile: the first
+    of two was run)."""
+    photo = noise_jpeg(300 * 1024)  # past 256 KiB: the first goes to a temp file
+    part = (
+        b'--bnd\r\nContent-Disposition: form-data; name="fileToUpload"; filename="a.jpg"'
+        b"\r\n\r\n" + photo + b"\r\n"
+    )
+    body = part + part + b"--bnd--\r\n"
+    content_type = "multipart/form-data; boundary=bnd"
+    with pytest.raises(InvalidRequest, match="more than one 'fileToUpload' part"):
+        await parse_upload_form(
+            chunks_of(body),
+            content_type,
+            declared_length=len(body),
+            file_limit=20 * MB,
+            spool_dir=tmp_path,
+        )
+    assert tmp_file_count(tmp_path) == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "+5", " 12", "1_000", "١٢", "12abc", "", "9" * 5000])
+def test_a_content_length_is_ascii_digits_only(value: str) -> None:
+    with pytest.raises(InvalidRequest):
+        declared_length(value)
+
+
+def test_a_content_length_of_10e12_is_a_number_over_the_cap() -> None:
+    assert declared_length(str(10**12)) == 10**12
+    assert declared_length(None) is None
+
+
+async def test_text_past_the_body_limit_is_not_blamed_on_the_photo(tmp_path: Path) -> None:
+    body, content_type = multipart_body({"profile": "v" * (2 * MB)}, {})
+    with pytest.raises(PayloadTooLarge, match=r"the request is more than 1\.2 MB") as refused:
+        await parse_upload_form(
+            chunks_of(body),
+            content_type,
+            declared_length=None,
+            file_limit=MB,
+            spool_dir=tmp_path,
+        )
+    assert "256 KiB for the other fields" in refused.value.details
+
+
+async def test_nul_characters_are_not_kept(tmp_path: Path) -> None:
+    """PostgreSQL stores no NUL in text or JSON: a booth field with one failed
+    the whole job there (tests/hostile). Kept fields have U+FFFD instead."""
+    body, content_type = multipart_body(
+        {"pass\0word": "x", "profile": "wed\0ding", "hash": "ab\0cd"},
+        {"fileToUpload": ("IMG\0.jpg", b"\xff\xd8\xff", "image/jpeg")},
+    )
+    form = await parse_upload_form(
+        chunks_of(body),
+        content_type,
+        declared_length=len(body),
+        file_limit=MB,
+        spool_dir=tmp_path,
+    )
+    assert form.metadata == {"pass\ufffdword": "x", "profile": "wed\ufffdding"}
+    assert (form.client_hash, form.file_name) == ("ab\ufffdcd", "IMG\ufffd.jpg")

@@ -154,6 +154,7 @@ def _serve(config: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from photochanger.app import create_app
+    from photochanger.http_protocol import BoundedHttpProtocol
     from photochanger.logs import configure_logging
 
     configure_logging(config.log_level, stream=sys.stdout)
@@ -177,6 +178,7 @@ def _serve(config: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         log_config=None,
         access_log=False,
+        http=BoundedHttpProtocol,  # a bounded request head, JSON 400s
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         server_header=False,
         # The client's address comes from X-Forwarded-For only on connections from

@@ -41,6 +41,10 @@ MULTIPART_OVERHEAD_BYTES = 256 * 1024
 MAX_TEXT_FIELD_BYTES = 1024
 """Booth metadata is kept, bounded: longer values are cut, not refused."""
 MAX_TEXT_FIELDS = 32
+MAX_PARTS = 1000
+"""A booth sends a dozen parts. Each part costs parser callbacks whatever its
+size, so a body of empty parts made the most work per byte: 20 MB of them kept
+a core busy for 8 s. Past this many the body is refused."""
 
 
 @dataclass
@@ -177,8 +181,12 @@ class _FormBuilder:
         self._headers: dict[bytes, bytes] = {}
         self._target: SpooledFile | bytearray | None = None
         self._name = ""
+        self._parts = 0
 
     def on_part_begin(self) -> None:
+        self._parts += 1
+        if self._parts > MAX_PARTS:
+            raise InvalidRequest(f"the body has more than {MAX_PARTS} parts")
         self._headers = {}
         self._target = None
 
@@ -196,7 +204,11 @@ class _FormBuilder:
     def on_headers_finished(self) -> None:
         _, params = parse_options_header(self._headers.get(b"content-disposition"))
         self._name = params.get(b"name", b"").decode("utf-8", "replace")
-        if self._name == self.form.file_field and self.form.file is None:
+        if self._name == self.form.file_field and self.form.file is not None:
+            # Which of two photos the booth meant is a guess, and a check that
+            # read the other one (a proxy's, a scanner's) would be fooled.
+            raise InvalidRequest(f"more than one {self._name!r} part")
+        if self._name == self.form.file_field:
             memory_limit = BUDGETED_MEMORY_BYTES
             if self._declared_length and self._declared_length > (
                 BUDGETED_MEMORY_BYTES + MULTIPART_OVERHEAD_BYTES
@@ -206,7 +218,7 @@ class _FormBuilder:
             content_type = self._headers.get(b"content-type", b"").decode("latin-1")
             self.form.file_content_type = content_type[:100] or None
             filename = params.get(b"filename", b"").decode("utf-8", "replace")
-            self.form.file_name = filename[:255] or None
+            self.form.file_name = _storable(filename[:255]) or None
             self._target = self.form.file
         elif b"filename" in params:
             self._target = None  # another file part: read past it, keep nothing
@@ -239,9 +251,9 @@ class _FormBuilder:
             elif self._name == PASSWORD_FIELD:
                 self.form.password = value
             elif self._name == HASH_FIELD:
-                self.form.client_hash = value.strip()[:128]
+                self.form.client_hash = _storable(value.strip()[:128])
             elif len(self.form.metadata) < MAX_TEXT_FIELDS:
-                self.form.metadata[self._name[:64]] = value
+                self.form.metadata[_storable(self._name[:64])] = _storable(value)
         self._target = None
 
     def too_large_details(self) -> str:
@@ -251,6 +263,24 @@ class _FormBuilder:
         else:
             size = f"more than {limit_mb:.1f} MB"
         return f"file is {size}; the limit is {limit_mb:.1f} MB"
+
+    def body_too_large_details(self, body_limit: int) -> str:
+        """The body went past the file limit and the multipart allowance: the
+        photo's own size says which one is to blame."""
+        photo = self.form.file
+        if photo is not None and photo.size > self._file_limit - MULTIPART_OVERHEAD_BYTES:
+            return self.too_large_details()
+        return (
+            f"the request is more than {body_limit / MB:.1f} MB; "
+            f"the limit is {self._file_limit / MB:.1f} MB for the file and "
+            f"{MULTIPART_OVERHEAD_BYTES // 1024} KiB for the other fields"
+        )
+
+
+def _storable(text: str) -> str:
+    """Text a client sent, as it can be kept: PostgreSQL stores no NUL
+    character in text or JSON (it refused the whole job, tests/hostile)."""
+    return text.replace("\x00", "\ufffd")
 
 
 def boundary_of(content_type: str | None) -> bytes:
@@ -267,9 +297,13 @@ def declared_length(content_length: str | None) -> int | None:
     """The body's length as its `Content-Length` header declares it (None when absent)."""
     if content_length is None:
         return None
+    # Digits only: int() would also take a sign, spaces, underscores and other
+    # scripts' digits, none of which a Content-Length may have (RFC 9110 §8.6).
+    if not (content_length.isascii() and content_length.isdigit()):
+        raise InvalidRequest("invalid Content-Length")
     try:
         return int(content_length)
-    except ValueError:
+    except ValueError:  # past Python's 4300 digits
         raise InvalidRequest("invalid Content-Length") from None
 
 
@@ -326,7 +360,7 @@ async def parse_upload_form(
         async for chunk in chunks:
             received += len(chunk)
             if received > body_limit:
-                raise PayloadTooLarge(builder.too_large_details())
+                raise PayloadTooLarge(builder.body_too_large_details(body_limit))
             if chunk:
                 parser.write(chunk)
         if parser.state != MultipartState.END:

@@ -71,6 +71,8 @@ def check_image(file: SpooledFile) -> CheckedUpload:
 def client_hash_matches(file: SpooledFile, client_hash: str) -> bool:
     """The booth's optional checksum: SHA-1 (DSLR Remote Pro) or SHA-256."""
     value = client_hash.strip().lower()
+    if not value.isascii():  # not hex; and compare_digest raises on other str
+        return False
     if len(value) == 40:
         return hmac.compare_digest(value, file.sha1.hexdigest())
     if len(value) == 64:
