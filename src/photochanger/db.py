@@ -4,7 +4,9 @@ app lifespan (or a CLI command), never at import time."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -12,11 +14,20 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 # Any constant works; it only has to be the same on every replica.
 ADMISSION_LOCK_KEY = 0x50484F544F  # "PHOTO"
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+"""How long a SQLite statement waits for another process's lock by default."""
+
+DATABASE_ERRORS: tuple[type[Exception], ...] = (DBAPIError, PoolTimeout, OSError)
+"""What a unit of work raises when the database cannot be reached, drops the
+connection, or stays locked past the wait allowed (asyncpg raises a refused
+connection as a bare `OSError`): the database is unavailable, not a bug."""
 
 T = TypeVar("T")
 
@@ -25,7 +36,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine (the sessions of the admin API); on SQLite with WAL, foreign
     keys, a busy timeout and an explicit `BEGIN` for every transaction."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **kwargs
+        )
         _configure_sqlite(engine.sync_engine)
         return engine
     kwargs.setdefault("pool_size", 20)
@@ -63,10 +76,30 @@ def _driver_begin(connection: Connection, mode: str) -> None:
     driver = connection.connection.dbapi_connection
     assert driver is not None
     cursor = driver.cursor()
+    statement = f"BEGIN {mode}"
     try:
-        cursor.execute(f"BEGIN {mode}")
+        cursor.execute(statement)
+    except sqlite3.Error as error:
+        # Wrapped as SQLAlchemy would ("database is locked" past the busy
+        # timeout), so callers and the app's handler see a `DBAPIError`.
+        raise OperationalError(statement, None, error) from error
     finally:
         cursor.close()
+
+
+def _busy_timeout(connection: Connection, milliseconds: int) -> None:
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {milliseconds}")
+    finally:
+        cursor.close()
+
+
+def _milliseconds(seconds: float) -> int:
+    # 0 would mean "no limit" to PostgreSQL; SQLite's 1 ms fails as fast.
+    return max(1, int(seconds * 1000))
 
 
 class Database:
@@ -92,7 +125,7 @@ class Database:
         if self.dialect == "sqlite":
             self._sqlite = create_sync_engine(
                 engine.url.set(drivername="sqlite+pysqlite"),
-                connect_args={"timeout": 30, "check_same_thread": False},
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
                 pool_size=4,
                 max_overflow=4,
             )
@@ -118,22 +151,53 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._run_sqlite, work, "DEFERRED")
 
-    async def write(self, work: Callable[[Connection], T], *, serialized: bool = False) -> T:
+    async def write(
+        self,
+        work: Callable[[Connection], T],
+        *,
+        serialized: bool = False,
+        lock_timeout: float | None = None,
+    ) -> T:
         """A writing transaction. `serialized`: it holds the cluster-wide admission
-        lock until it commits (SQLite's single write lock already is one)."""
+        lock until it commits (SQLite's single write lock already is one).
+
+        `lock_timeout`: the longest, in seconds from now, to wait for a lock
+        another transaction holds (SQLite's write lock, counted from this call,
+        so time queued behind this process's other writes counts too;
+        PostgreSQL's `lock_timeout`); past it the write fails with an
+        `OperationalError`. A request's writes pass what is left of its window,
+        so a database locked by another process cannot hold the answer past it."""
         if self._sqlite is None:
             async with self.engine.begin() as connection:
+                if lock_timeout is not None:
+                    milliseconds = f"{_milliseconds(lock_timeout)}ms"
+                    await connection.execute(
+                        select(func.set_config("lock_timeout", milliseconds, True))
+                    )
                 if serialized:
                     await connection.execute(select(func.pg_advisory_xact_lock(ADMISSION_LOCK_KEY)))
                 return await connection.run_sync(work)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, self._run_sqlite, work, "IMMEDIATE")
+        give_up = None if lock_timeout is None else time.monotonic() + lock_timeout
+        return await loop.run_in_executor(
+            self._writer, self._run_sqlite, work, "IMMEDIATE", give_up
+        )
 
-    def _run_sqlite(self, work: Callable[[Connection], T], mode: str) -> T:
+    def _run_sqlite(
+        self, work: Callable[[Connection], T], mode: str, give_up: float | None = None
+    ) -> T:
         connection = self._thread_connection()
-        with connection.begin():
-            _driver_begin(connection, mode)
-            return work(connection)
+        if give_up is None:
+            with connection.begin():
+                _driver_begin(connection, mode)
+                return work(connection)
+        _busy_timeout(connection, _milliseconds(give_up - time.monotonic()))
+        try:
+            with connection.begin():
+                _driver_begin(connection, mode)
+                return work(connection)
+        finally:
+            _busy_timeout(connection, SQLITE_BUSY_TIMEOUT_SECONDS * 1000)
 
     def _thread_connection(self) -> Connection:
         """Each of the few database threads keeps its own connection: checking

@@ -24,8 +24,8 @@ CSRF_COOKIE = "photochanger_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-_bearer = HTTPBearer(auto_error=False, description="The `access_token` of `POST /api/login`.")
-_cookie = APIKeyCookie(
+bearer_scheme = HTTPBearer(auto_error=False, description="The `access_token` of `POST /api/login`.")
+cookie_scheme = APIKeyCookie(
     name=SESSION_COOKIE,
     auto_error=False,
     description="Set by `POST /api/login`; changes also need the `X-CSRF-Token` header.",
@@ -42,8 +42,8 @@ AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 async def require_admin(
     request: Request,
     auth: AuthServiceDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    cookie: Annotated[str | None, Depends(_cookie)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    cookie: Annotated[str | None, Depends(cookie_scheme)],
 ) -> Admin:
     if bearer is not None:
         claims = await auth.authenticate(bearer.credentials)

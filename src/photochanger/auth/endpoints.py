@@ -1,14 +1,25 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse, Response
 
-from photochanger.auth.dependencies import CSRF_COOKIE, SESSION_COOKIE, AdminUser, AuthServiceDep
+from photochanger.auth.dependencies import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    AdminUser,
+    AuthServiceDep,
+    bearer_scheme,
+    cookie_scheme,
+)
 from photochanger.dependencies import ConfigDep
 from photochanger.errors import (
     InternalError,
     InvalidCredentials,
+    InvalidRequest,
     NotAuthenticated,
     RateLimited,
     ValidationFailed,
@@ -19,7 +30,13 @@ router = APIRouter(tags=["auth"])
 
 
 class LoginRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(
+        min_length=1,
+        max_length=64,
+        # No control characters: no account has them, and PostgreSQL cannot
+        # even store a NUL to count the failure.
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+    )
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -38,7 +55,9 @@ class WhoAmI(BaseModel):
 
 @router.post(
     "/api/login",
-    responses=error_responses(ValidationFailed, InvalidCredentials, RateLimited, InternalError),
+    responses=error_responses(
+        InvalidRequest, ValidationFailed, InvalidCredentials, RateLimited, InternalError
+    ),
 )
 async def login(
     body: LoginRequest, request: Request, auth: AuthServiceDep, config: ConfigDep
@@ -70,10 +89,24 @@ async def login(
     return response
 
 
-@router.post("/api/logout", status_code=204, responses=error_responses(InternalError))
-async def logout() -> Response:
-    """Forget the session cookies in this browser (a Bearer token stays valid
-    until it expires or the account's password changes)."""
+@router.post(
+    "/api/logout",
+    status_code=204,
+    responses=error_responses(InternalError),
+    # Credentials are optional here: without them it only clears the cookies.
+    openapi_extra={"security": [{}, {"HTTPBearer": []}, {"APIKeyCookie": []}]},
+)
+async def logout(
+    auth: AuthServiceDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    cookie: Annotated[str | None, Depends(cookie_scheme)],
+) -> Response:
+    """End the session: the token sent (Bearer header, else the session cookie)
+    is revoked on every replica, and the browser's session cookies are cleared.
+    Without a valid token it only clears the cookies."""
+    token = bearer.credentials if bearer is not None else cookie
+    if token:
+        await auth.logout(token)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)

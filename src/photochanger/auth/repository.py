@@ -1,4 +1,5 @@
-"""SQL on `admin_account` and `login_failure`, as functions of one connection."""
+"""SQL on `admin_account`, `login_failure`, `revoked_token` and `ingest_failure`
+(the credentials and their failures), as functions of one connection."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, CursorResult, delete, func, insert, select, update
 
-from photochanger.models import AdminAccount, LoginFailure
+from photochanger.models import AdminAccount, IngestFailure, LoginFailure, RevokedToken
 from photochanger.models.base import utcnow
 
 
@@ -97,6 +98,49 @@ class LoginFailureRepository:
 
     def prune(self, before: datetime) -> int:
         query = delete(LoginFailure).where(LoginFailure.failed_at < before)
+        result = self.connection.execute(query)
+        assert isinstance(result, CursorResult)
+        return int(result.rowcount)
+
+
+class RevokedTokenRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def revoke(self, token_id: str, expires_at: datetime, now: datetime) -> None:
+        """Record a logout; rows of tokens that have expired by now go with it."""
+        self.connection.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+        if not self.is_revoked(token_id):
+            self.connection.execute(
+                insert(RevokedToken), [{"jti": token_id, "expires_at": expires_at}]
+            )
+
+    def is_revoked(self, token_id: str) -> bool:
+        query = select(RevokedToken.jti).where(RevokedToken.jti == token_id)
+        return self.connection.execute(query).first() is not None
+
+
+class IngestFailureRepository:
+    """Ingests refused for a wrong password, by client address."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, ip: str, at: datetime) -> None:
+        self.connection.execute(insert(IngestFailure), [{"ip": ip[:64], "failed_at": at}])
+
+    def recent(self, ip: str, limit: int) -> list[datetime]:
+        """The newest `limit` failure times of this address, newest first."""
+        query = (
+            select(IngestFailure.failed_at)
+            .where(IngestFailure.ip == ip[:64])
+            .order_by(IngestFailure.failed_at.desc())
+            .limit(limit)
+        )
+        return list(self.connection.execute(query).scalars())
+
+    def prune(self, before: datetime) -> int:
+        query = delete(IngestFailure).where(IngestFailure.failed_at < before)
         result = self.connection.execute(query)
         assert isinstance(result, CursorResult)
         return int(result.rowcount)

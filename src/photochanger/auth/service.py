@@ -20,8 +20,19 @@ from photochanger.auth.passwords import (
     hash_password,
     verify_password,
 )
-from photochanger.auth.repository import Account, AccountRepository, LoginFailureRepository
-from photochanger.auth.tokens import TOKEN_LIFETIME, TokenClaims, issue_token, read_token
+from photochanger.auth.repository import (
+    Account,
+    AccountRepository,
+    LoginFailureRepository,
+    RevokedTokenRepository,
+)
+from photochanger.auth.tokens import (
+    TOKEN_LIFETIME,
+    TokenClaims,
+    issue_token,
+    milliseconds,
+    read_token,
+)
 from photochanger.config import Settings
 from photochanger.db import Database
 from photochanger.errors import InvalidCredentials, NotAuthenticated, RateLimited
@@ -112,19 +123,38 @@ class AuthService:
         )
 
     async def authenticate(self, token: str) -> TokenClaims:
-        """The claims of a token whose account still exists and whose password has
-        not changed since it was issued."""
+        """The claims of a token whose account still exists, whose password has
+        not changed since it was issued, and which no logout revoked."""
         claims = read_token(token, self._secret)
         if claims is None:
             raise NotAuthenticated("the admin token is missing, invalid or expired")
-        account = await self._database.read(
-            lambda connection: AccountRepository(connection).get(claims.username)
-        )
-        if account is None or int(account.password_changed_at.timestamp()) > int(
-            claims.issued_at.timestamp()
+
+        def read(connection: Connection) -> tuple[Account | None, bool]:
+            account = AccountRepository(connection).get(claims.username)
+            return account, RevokedTokenRepository(connection).is_revoked(claims.token_id)
+
+        account, revoked = await self._database.read(read)
+        if (
+            account is None
+            or revoked
+            or milliseconds(account.password_changed_at) > milliseconds(claims.issued_at)
         ):
             raise NotAuthenticated("the admin token is no longer valid: log in again")
         return claims
+
+    async def logout(self, token: str) -> bool:
+        """Revoke a valid token on every replica; False when it was not valid."""
+        claims = read_token(token, self._secret)
+        if claims is None:
+            return False
+        now = utcnow()
+        await self._database.write(
+            lambda connection: RevokedTokenRepository(connection).revoke(
+                claims.token_id, claims.expires_at, now
+            )
+        )
+        log.info("logout", username=claims.username)
+        return True
 
 
 async def resolve_jwt_secret(database: Database, config: Settings) -> str:

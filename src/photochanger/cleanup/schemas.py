@@ -17,7 +17,9 @@ class CleanupSummary(BaseModel):
     )
     missing_files: int = Field(description="Rows whose file was already gone (still marked).")
     failed: int = Field(description="Files that could not be deleted; left for the next run.")
-    login_failures_pruned: int = Field(description="Login failures older than a day removed.")
+    login_failures_pruned: int = Field(
+        description="Failed logins and wrong ingest passwords older than a day removed."
+    )
     duration_ms: int
 
     @property

@@ -11,7 +11,7 @@ import structlog
 from sqlalchemy import Connection, Row
 
 from photochanger.audit.repository import AuditRepository
-from photochanger.auth.repository import LoginFailureRepository
+from photochanger.auth.repository import IngestFailureRepository, LoginFailureRepository
 from photochanger.cleanup.repository import CLEANABLE_KINDS, CleanupRepository
 from photochanger.cleanup.schemas import CleanupSummary, RemovedKind
 from photochanger.db import Database
@@ -121,8 +121,12 @@ class CleanupService:
             log.warning("cleanup_stopped", reason=stopped, failed=len(failed))
         pruned = 0
         if slot_id is None:
+            before = now - LOGIN_FAILURE_RETENTION
             pruned = await self._database.write(
-                lambda c: LoginFailureRepository(c).prune(now - LOGIN_FAILURE_RETENTION)
+                lambda c: (
+                    LoginFailureRepository(c).prune(before)
+                    + IngestFailureRepository(c).prune(before)
+                )
             )
         summary = CleanupSummary(
             slot_id=slot_id,

@@ -180,7 +180,11 @@ class JobAdmission:
             jobs.insert(record)
             return None
 
-        pending = asyncio.ensure_future(self._database.write(admit, serialized=True))
+        # A database locked by another process answers 503 by the deadline.
+        wait = max(0.0, request.deadline.remaining())
+        pending = asyncio.ensure_future(
+            self._database.write(admit, serialized=True, lock_timeout=wait)
+        )
         try:
             found = await asyncio.shield(pending)
         except asyncio.CancelledError:

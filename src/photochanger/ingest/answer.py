@@ -14,9 +14,10 @@ import structlog
 from sqlalchemy import Connection, Row
 
 from photochanger.config import Settings
-from photochanger.db import Database
+from photochanger.db import DATABASE_ERRORS, Database
 from photochanger.errors import InternalError, ProviderFailed, ServiceUnavailable
 from photochanger.ingest.admission import PreparedJob
+from photochanger.ingest.closing import final_write_wait
 from photochanger.ingest.pipeline import ChainOutcome, job_cost
 from photochanger.jobs.repository import JobRepository, final_times
 from photochanger.media.downscale import SentImage
@@ -25,6 +26,7 @@ from photochanger.media.links import result_url
 from photochanger.media.metadata import (
     UnreadablePhoto,
     blank_metadata_in_place,
+    redrawn_image,
     without_metadata,
 )
 from photochanger.media.object_keys import result_key
@@ -67,8 +69,22 @@ class StoreUnavailable(ServiceUnavailable):
     """The media store failed while the result was put."""
 
 
+class ResultUnrecorded(ServiceUnavailable):
+    """The database failed (or stayed locked past the window) while the job
+    was closed `done`; `stored_key` is its result, already in the store."""
+
+    def __init__(self, details: str, *, stored_key: str) -> None:
+        super().__init__(details)
+        self.stored_key = stored_key
+
+
 class JobClosedElsewhere(InternalError):
-    """Another process closed the job first."""
+    """Another process closed the job first; `stored_key` is the result this
+    one had already put in the store."""
+
+    def __init__(self, details: str, *, stored_key: str) -> None:
+        super().__init__(details)
+        self.stored_key = stored_key
 
 
 class ResultStore:
@@ -86,11 +102,18 @@ class ResultStore:
         """Store the result under its real type (sniffed from its bytes), without
         the guest's metadata unless the slot keeps it, then record it — with
         what it cost and what was sent — and close the job `done` in one unit
-        of work."""
+        of work.
+
+        Bytes this machine did not encode — a remote provider's image, or the
+        guest's own photo answered instead — are decoded and encoded again
+        (`redrawn`), so what is stored and served is pixels we wrote, never a
+        file that is also HTML or script (SECURITY.md). `local` encodes its own
+        result; `echo` (a test provider) is kept as it came."""
         record = job.record
         result = outcome.result
         if not job.slot.keep_metadata:
-            result = await asyncio.to_thread(_without_metadata, result)
+            redraw = redrawn(job, outcome)
+            result = await asyncio.to_thread(_without_metadata, result, redraw=redraw)
         data = result.data
         if data is None:
             assert result.path is not None
@@ -141,8 +164,13 @@ class ResultStore:
                 result_expires_at=expires,
             )
 
-        if not await self._database.write(finish):
-            raise JobClosedElsewhere("the job was closed by another process")
+        try:
+            closed = await self._database.write(finish, lock_timeout=final_write_wait(job.deadline))
+        except DATABASE_ERRORS as error:
+            log.warning("job_result_unrecorded", error=type(error).__name__)
+            raise ResultUnrecorded("the database is unavailable", stored_key=key) from None
+        if not closed:
+            raise JobClosedElsewhere("the job was closed by another process", stored_key=key)
         return IngestResult(
             job_id=record.id,
             mime=mime,
@@ -187,19 +215,32 @@ def sent_columns(sent: SentImage | None) -> dict[str, int | None]:
     return {"sent_size": len(sent.data), "sent_width": sent.width, "sent_height": sent.height}
 
 
-def _without_metadata(result: ProviderResult) -> ProviderResult:
-    """The result without the guest's metadata (SPEC §10). A spooled JPEG (our
-    own temp file: the upload, or what `echo` returned of it) is cleaned in
-    place, so it still enters the store by link; anything else is cleaned in
-    memory, unchanged when it carries nothing to remove."""
+def redrawn(job: PreparedJob, outcome: ChainOutcome) -> bool:
+    """Whether the result's bytes came from outside: a remote provider's, or
+    the guest's photo (`original`, which is no step of the chain)."""
+    step = next((step for step in job.steps if step.provider == outcome.produced_by), None)
+    return step is None or step.driver.remote
+
+
+def _without_metadata(result: ProviderResult, *, redraw: bool) -> ProviderResult:
+    """The result without the guest's metadata (SPEC §10), encoded again from
+    its pixels when `redraw`. Otherwise a spooled JPEG (our own temp file: what
+    `echo` returned of the upload) is cleaned in place, so it still enters the
+    store by link; anything else is cleaned in memory, unchanged when it
+    carries nothing to remove."""
     if result.data is not None:
         raw = result.data
     else:
         assert result.path is not None
-        if blank_metadata_in_place(result.path):
+        if not redraw and blank_metadata_in_place(result.path):
             return result
         raw = result.path.read_bytes()
     try:
+        if redraw:
+            mime = sniff_image_mime(raw[:SNIFF_BYTES])
+            if mime is None:
+                raise UnreadablePhoto("not a JPEG, PNG or WebP image")
+            return replace(result, data=redrawn_image(raw, mime), path=None, mime=mime)
         cleaned = without_metadata(raw)
     except UnreadablePhoto:
         raise ProviderFailed("the provider returned no usable image") from None

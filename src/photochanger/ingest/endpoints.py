@@ -14,9 +14,16 @@ from starlette.responses import Response, StreamingResponse
 
 from photochanger.deadline import Arrival, Deadline
 from photochanger.dependencies import Services, ServicesDep, get_services
-from photochanger.errors import InvalidRequest, PhotoChangerError, ProviderTimedOut
+from photochanger.errors import (
+    ErrorBody,
+    InvalidPassword,
+    InvalidRequest,
+    PhotoChangerError,
+    ProviderTimedOut,
+)
 from photochanger.ingest.answer import DEGRADED_HEADER, IngestResult
 from photochanger.ingest.door import BOOTH, Door
+from photochanger.ingest.lockout import IngestLockout
 from photochanger.metrics.service import IngestMeter
 from photochanger.multipart import (
     BINARY_PART,
@@ -49,14 +56,15 @@ router = APIRouter(tags=["ingest"], route_class=IngestRoute)
 log = structlog.get_logger("photochanger.ingest")
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    code: {"description": text, "model": None}
+    code: {"description": text, "model": ErrorBody}
     for code, text in {
         400: "`invalid_request`: not multipart, broken body, missing field, empty file",
         401: "`invalid_password`",
         404: "`slot_not_found` or `slot_disabled`",
         413: "`payload_too_large`: over the slot limit or the 20 MB cap",
         415: "`unsupported_media_type`: not JPEG/PNG/WebP by its bytes",
-        429: "`rate_limited`: the slot's or provider's concurrency limit is full",
+        429: "`rate_limited`: the slot's or provider's concurrency limit is full, or "
+        "the client's address sent ten wrong passwords within 15 minutes",
         502: "`provider_error`",
         503: "`provider_unavailable`",
         504: "`provider_timeout` (status `timeout`)",
@@ -159,6 +167,9 @@ async def _receive_and_run(
     read_override: Callable[[UploadForm], Awaitable[SlotOverride]] | None,
 ) -> IngestResult:
     ingest = services.ingest
+    client = request.client.host if request.client else "unknown"
+    if door.needs_password:
+        ingest.lockout.check(client)  # before anything is read
     length = declared_length(request.headers.get("content-length"))
     snapshot = await ingest.snapshot(slot_id, length)
     if snapshot.slot is not None:  # a slot that exists: its id may be a label
@@ -193,6 +204,8 @@ async def _receive_and_run(
         raise InvalidRequest("the client closed the connection mid-upload") from None
     except PhotoChangerError as error:
         _log_outcome(slot_id, deadline, error.status, error.failure_reason, source=source)
+        if isinstance(error, InvalidPassword):
+            await _count_wrong_password(ingest.lockout, client)
         raise
     finally:
         if form is not None and form.file is not None:
@@ -221,3 +234,12 @@ def _log_outcome(
         duration_ms=deadline.elapsed_ms(),
         **extra,
     )
+
+
+async def _count_wrong_password(lockout: IngestLockout, client: str) -> None:
+    """The 401 stands even when the failure cannot be counted (the database is
+    down): the booth learns its password is wrong either way."""
+    try:
+        await lockout.failed(client)
+    except Exception as error:  # logged; the answer is the 401
+        log.error("ingest_failure_not_counted", error=type(error).__name__)

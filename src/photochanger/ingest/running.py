@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 import structlog
 
 from photochanger.config import Settings
-from photochanger.db import Database
+from photochanger.db import DATABASE_ERRORS, Database
 from photochanger.deadline import Deadline
 from photochanger.errors import (
     BudgetSpent,
@@ -26,9 +26,11 @@ from photochanger.ingest.answer import (
     IngestResult,
     JobClosedElsewhere,
     ResultStore,
+    ResultUnrecorded,
     StoreUnavailable,
     sent_columns,
 )
+from photochanger.ingest.closing import JobCloser
 from photochanger.ingest.pipeline import (
     Attempt,
     AttemptOutcome,
@@ -38,7 +40,7 @@ from photochanger.ingest.pipeline import (
     job_cost,
 )
 from photochanger.ingest.remote_inputs import RemoteInputs
-from photochanger.jobs.repository import JobRepository, final_times
+from photochanger.jobs.repository import final_times
 from photochanger.media.downscale import SentImage
 from photochanger.media.provider_media import ProviderMediaPublisher
 from photochanger.media.store import MediaStore
@@ -87,6 +89,7 @@ class JobRunner:
         self._database = database
         self._store = store
         self._results = results
+        self.closer = JobCloser(database, store)
         self._public_base_url = config.public_base_url
         self._default_prices = default_prices
         self._metrics = metrics if metrics is not None else Metrics()
@@ -122,7 +125,8 @@ class JobRunner:
             except (ProviderFailed, ProviderTimedOut, ServiceUnavailable, InternalError) as error:
                 # The chain failed, or its image proved unusable when kept; the
                 # store or the database being down is no reason to try again.
-                if not degrades or isinstance(error, StoreUnavailable | JobClosedElsewhere):
+                unkeepable = StoreUnavailable | ResultUnrecorded | JobClosedElsewhere
+                if not degrades or isinstance(error, unkeepable):
                     raise
                 outcome = self._original(job, error, attempts)
                 log.warning("ingest_degraded", reason=outcome.degraded_reason)
@@ -132,10 +136,36 @@ class JobRunner:
             raise
         except PhotoChangerError as error:
             status = JobStatus.timeout if isinstance(error, ProviderTimedOut) else JobStatus.failed
+            stored = (
+                error.stored_key
+                if isinstance(error, ResultUnrecorded | JobClosedElsewhere)
+                else None
+            )
             await self.close(
-                job, status, error.failure_reason, error.details, attempts, remote.sent
+                job,
+                status,
+                error.failure_reason,
+                error.details,
+                attempts,
+                remote.sent,
+                stored_key=stored,
             )
             raise
+        except DATABASE_ERRORS as error:
+            # A database read on the way (templates, budget), or a failing disk
+            # (asyncpg's refused connection is an `OSError` too): a 503.
+            log.warning("ingest_storage_unavailable", error=type(error).__name__)
+            what = "the database or media store" if isinstance(error, OSError) else "the database"
+            unavailable = ServiceUnavailable(f"{what} is unavailable")
+            await self.close(
+                job,
+                JobStatus.failed,
+                unavailable.failure_reason,
+                unavailable.details,
+                attempts,
+                remote.sent,
+            )
+            raise unavailable from None
         except Exception:
             log.exception("ingest_crashed")
             await self.close(
@@ -249,9 +279,12 @@ class JobRunner:
         details: str,
         attempts: Sequence[Attempt],
         sent: SentImage | None = None,
+        *,
+        stored_key: str | None = None,
     ) -> None:
         """Move the job to its final failed status, with the attempts made and
-        what they cost."""
+        what they cost; when the database refuses, in the background once it is
+        back. `stored_key`: a result put in the store that no row names."""
         values = {
             "failure_reason": reason,
             "failure_details": details[:2000],
@@ -260,14 +293,9 @@ class JobRunner:
             **sent_columns(sent),
             **final_times(job.record.started_at, utcnow()),
         }
-        job_id = job.record.id
-        try:
-            await self._database.write(
-                lambda connection: JobRepository(connection).finish(job_id, status, **values)
-            )
-        except Exception:
-            # Start-up recovery closes it if we cannot now.
-            log.exception("job_finish_failed", job_id=job_id)
+        await self.closer.close(
+            job.record.id, status, values, deadline=job.deadline, stored_key=stored_key
+        )
 
     async def _load_templates(
         self, slot_id: str, replacing: Mapping[str, str | None]

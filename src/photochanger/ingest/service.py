@@ -18,6 +18,7 @@ from photochanger.errors import ProviderTimedOut
 from photochanger.ingest.admission import AdmissionRequest, Duplicate, JobAdmission
 from photochanger.ingest.answer import IngestResult, ResultStore
 from photochanger.ingest.door import Door
+from photochanger.ingest.lockout import IngestLockout
 from photochanger.ingest.running import ORIGINAL, JobRunner
 from photochanger.ingest.snapshot import IngestSnapshot, IngestSnapshots
 from photochanger.media.store import MediaStore
@@ -40,6 +41,8 @@ class IngestService:
     ) -> None:
         metrics = metrics if metrics is not None else Metrics()
         self._snapshots = IngestSnapshots(database)
+        self.lockout = IngestLockout(database)
+        """Wrong ingest passwords by client address (`lockout.py`)."""
         self._admission = JobAdmission(
             database=database,
             snapshots=self._snapshots,
@@ -56,6 +59,11 @@ class IngestService:
             default_prices=registry.default_prices(),
             metrics=metrics,
         )
+
+    async def stop(self) -> None:
+        """At shutdown: give up the job closes still waiting for the database
+        (`closing.py`); start-up recovery closes those jobs."""
+        await self._runner.closer.stop()
 
     async def snapshot(self, slot_id: str, declared_length: int | None) -> IngestSnapshot:
         """The slot and settings to read this upload's body with (see `snapshot.py`);

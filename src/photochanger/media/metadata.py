@@ -100,6 +100,17 @@ def without_metadata(data: bytes) -> bytes:
         return _CONTAINER_CLEANERS[mime](reencoded(data, mime, turn=False))
 
 
+def redrawn_image(data: bytes, mime: str) -> bytes:
+    """The image decoded and encoded again from its pixels as `mime`, upright
+    and without metadata: nothing of the file but its picture survives — no
+    trailing payload, no text chunk, no segment a decoder skips. An animated
+    file keeps its frames (Pillow would keep only the first) and is cleaned on
+    its container instead."""
+    if _is_animated(data):
+        return without_metadata(data)
+    return _CONTAINER_CLEANERS[mime](reencoded(data, mime, turn=True))
+
+
 def reencoded(data: bytes, mime: str, *, turn: bool) -> bytes:
     """The photo decoded and encoded again as `mime` (JPEG at quality 95 with
     the source's chroma subsampling, PNG lossless, WebP lossless when the

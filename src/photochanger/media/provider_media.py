@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import structlog
 from sqlalchemy import Connection, bindparam, select, update
 
-from photochanger.db import Database
+from photochanger.db import DATABASE_ERRORS, Database
 from photochanger.deadline import Deadline
 from photochanger.errors import MediaExpired, MediaNotFound, ServiceUnavailable
 from photochanger.media.image_type import EXTENSIONS
@@ -85,12 +85,17 @@ class ProviderMediaPublisher:
                     job_id=self._job_id,
                     slot_id=self._slot_id,
                     expires_at=self._deadline.at,
-                )
+                ),
+                lock_timeout=max(0.0, self._deadline.remaining()),
             )
             self._published.append((token, key))
-        except BaseException:
+        except BaseException as error:
             # Without its row no request and no cleanup would ever find the file.
             await self._store.delete(key)
+            if isinstance(error, DATABASE_ERRORS):
+                # Inside the driver's call: our 503, not the provider's failure.
+                log.warning("provider_media_unrecorded", error=type(error).__name__)
+                raise ServiceUnavailable("the database is unavailable") from None
             raise
         return f"{self._base_url}/public/provider-media/{token}"
 
@@ -135,7 +140,12 @@ async def _discard(database: Database, store: MediaStore, rows: list[tuple[str, 
                 .values(cleaned_at=now)
             )
 
-        await database.write(mark)
+        try:
+            await database.write(mark)
+        except DATABASE_ERRORS as error:
+            # The files are gone; cleanup marks their rows once they expire.
+            log.warning("provider_media_unmarked", error=type(error).__name__)
+            return 0
     return len(cleaned)
 
 

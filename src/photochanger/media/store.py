@@ -93,6 +93,12 @@ class LocalMediaStore:
         self.root = root.resolve()
         self._tmp = self.root / ".tmp"
 
+    @property
+    def temp_directory(self) -> Path:
+        """Where files are written before they are renamed into place: what a
+        killed process leaves there is never under a key (`temp_files.py`)."""
+        return self._tmp
+
     def prepare(self) -> None:
         self._tmp.mkdir(parents=True, exist_ok=True)
 

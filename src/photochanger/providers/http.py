@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import ssl
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
@@ -36,6 +37,10 @@ logger = structlog.get_logger(__name__)
 
 MAX_ANSWER_BYTES = 25 * 1024 * 1024
 """No provider answer we accept is larger (a 4K PNG is ~20 MB as base64)."""
+MAX_ERROR_BODY_BYTES = 64 * 1024
+"""Of an answer that is not a success, no more is read: plenty for a provider's
+JSON error, while a proxy's 10 MB error page costs neither the memory nor the
+time (the status decides, the rest is dropped with the connection)."""
 
 MAX_RESULT_MEGAPIXELS = 100
 _PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
@@ -104,9 +109,11 @@ async def send(
 ) -> tuple[httpx.Response, bytes]:
     """One request under the deadline, the answer read in full up to `max_bytes`.
 
-    Network errors and time-outs become `ProviderTransientError`/`ProviderTimeout`;
-    an answer over the cap is a permanent failure (it is never buffered whole).
-    The status is not judged here: the driver reads the error body first.
+    Network errors and time-outs become `ProviderTransientError`/`ProviderTimeout`
+    (a certificate that fails verification: `ProviderPermanentError`); an answer
+    over the cap is a permanent failure (it is never buffered whole). The status
+    is not judged here: the driver reads the error body first, of which only the
+    first `MAX_ERROR_BODY_BYTES` are read.
     `follow_redirects` is for downloads of result links, which may point at a
     CDN; httpx drops the Authorization header when a redirect leaves the origin."""
     request = client.build_request(method, url, timeout=call_timeout(deadline), **kwargs)
@@ -115,10 +122,10 @@ async def send(
     except httpx.TimeoutException:
         raise ProviderTimeout(f"{provider} did not answer in time") from None
     except httpx.HTTPError as exc:
-        raise ProviderTransientError(
-            f"{provider} could not be reached ({type(exc).__name__})"
-        ) from None
+        raise _unreachable(provider, exc) from None
     try:
+        if not response.is_success:
+            return response, await _error_body(response)
         declared = response.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             raise ProviderPermanentError(
@@ -142,6 +149,36 @@ async def send(
     finally:
         await response.aclose()
     return response, bytes(body)
+
+
+async def _error_body(response: httpx.Response) -> bytes:
+    """The start of an error answer, at most `MAX_ERROR_BODY_BYTES`."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk[: MAX_ERROR_BODY_BYTES - len(body)]
+        if len(body) >= MAX_ERROR_BODY_BYTES:
+            break
+    return bytes(body)
+
+
+def _unreachable(provider: str, error: httpx.HTTPError) -> ProviderError:
+    """A connection that failed, named for the admin who reads the job: a TLS
+    certificate the client refuses (verification is never turned off) will
+    not pass on a retry."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return ProviderPermanentError(
+                f"{provider}'s TLS certificate failed verification ({cause.verify_message})",
+                reason="tls_certificate",
+            )
+        if isinstance(cause, ssl.SSLError):
+            why = cause.reason or type(cause).__name__
+            return ProviderTransientError(
+                f"the TLS handshake with {provider} failed ({why})", reason="tls_handshake"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return ProviderTransientError(f"{provider} could not be reached ({type(error).__name__})")
 
 
 def error_for_status(status: int) -> type[ProviderError]:
