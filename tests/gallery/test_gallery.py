@@ -141,7 +141,8 @@ async def test_the_share_window_lasts_the_minutes_asked_and_ends_by_itself(
     assert timedelta(minutes=15) <= default - before < timedelta(minutes=15, seconds=5)
     longer = datetime.fromisoformat(str((await share(admin_client, minutes=120))["share_until"]))
     assert longer - default > timedelta(minutes=100)
-    for minutes in (0, 121):
+    # A number, as the document says: not text or a boolean read as one.
+    for minutes in (0, 121, "15", True):
         response = await admin_client.post("/api/gallery/share", json={"minutes": minutes})
         assert_error(response, 422, "validation_error")
 

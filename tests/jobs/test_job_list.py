@@ -107,6 +107,11 @@ async def test_keyset_pages_have_no_duplicates_or_gaps_while_jobs_arrive(
         ({"slot_id": "../etc"}, "query.slot_id"),
         ({"from": "yesterday"}, "query.from"),
         ({"to": "2026-11-28T10:00:00"}, "query.to"),  # no time zone
+        # pydantic alone reads these as times; the document says `date-time`.
+        ({"to": "0.5"}, "query.to"),
+        ({"from": "1764324000"}, "query.from"),
+        ({"from": "2026-11-28"}, "query.from"),
+        ({"from": "2026-11-28 10:00:00Z"}, "query.from"),
     ],
 )
 async def test_invalid_parameters_are_422_naming_the_field(

@@ -77,3 +77,22 @@ async def test_a_bad_table_is_refused_naming_the_field(admin_client: httpx.Async
         "on_failure_margin_seconds",
     } <= fields
     assert (await admin_client.get("/api/settings")).json()["prices"]["defaults"] is True
+
+
+async def test_prices_and_dates_are_what_the_document_says(
+    admin_client: httpx.AsyncClient,
+) -> None:
+    """pydantic alone reads `false` as the price 0 and `0` as the date 1970-01-01;
+    a model's name holds no NUL character."""
+    price = {"currency": "USD", "models": {"gemini/gemini-3-pro-image": {"per_image": False}}}
+    dated = {"currency": "USD", "as_of": 0, "models": {}}
+    # PostgreSQL cannot store a NUL character (SQLite could): refused on both.
+    named = {"currency": "USD", "models": {"gemini/\x00": {"per_image": 1}}}
+    for table, field in (
+        (price, "prices.models.gemini/gemini-3-pro-image.per_image"),
+        (dated, "prices.as_of"),
+        (named, "prices.models"),
+    ):
+        response = await admin_client.put("/api/settings", json={"prices": table})
+        assert response.status_code == 422
+        assert field in {error["field"] for error in response.json()["errors"]}

@@ -141,6 +141,12 @@ async def test_values_outside_the_limits_are_refused_naming_each_field(
         ({"sync_response_seconds": 9}, "sync_response_seconds"),
         ({"sync_response_seconds": None}, "sync_response_seconds"),
         ({"sync_response_seconds": "soon"}, "sync_response_seconds"),
+        # JSON numbers, as the document says: pydantic alone reads these as 20 and 1.
+        ({"sync_response_seconds": "20"}, "sync_response_seconds"),
+        ({"slot_concurrency_limit": True}, "slot_concurrency_limit"),
+        # PostgreSQL cannot store a NUL character (SQLite could): refused on both.
+        ({"ingest_password": "booth\x00secret"}, "ingest_password"),
+        ({"provider_keys": {"gemini": "AIza\x00"}}, "provider_keys.gemini"),
         ({"ingest_password": ""}, "ingest_password"),
         ({"ingest_password": None}, "ingest_password"),
         ({"jwt_secret": "mine-now"}, "jwt_secret"),

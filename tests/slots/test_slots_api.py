@@ -4,6 +4,7 @@ audit, and that the next ingest runs what was saved."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +33,9 @@ async def save(
     admin: httpx.AsyncClient, body: dict[str, Any], slot: str = "slot-001"
 ) -> httpx.Response:
     return await admin.put(f"/api/slots/{slot}", json=body)
+
+
+NULL_TYPE = json.dumps({"type": "null"})
 
 
 def fields_of(response: httpx.Response) -> dict[str, str]:
@@ -156,6 +160,21 @@ async def test_null_removes_the_fallback_and_is_refused_elsewhere(
     assert removed.json()["fallback"] is None
     fields = fields_of(await save(admin_client, {"name": None, "active": None}))
     assert set(fields) == {"name", "active"}
+    # The document offers null only where it is taken.
+    document = (await admin_client.get("/openapi.json")).json()
+    fields_doc = document["components"]["schemas"]["SlotUpdate"]["properties"]
+    takes_null = {name for name, field in fields_doc.items() if NULL_TYPE in json.dumps(field)}
+    assert takes_null == {"settings", "fallback", "daily_budget", "version", "template_media"}
+
+
+async def test_numbers_and_booleans_are_what_the_document_says(
+    admin_client: httpx.AsyncClient,
+) -> None:
+    """pydantic alone reads `"yes"` as true and `"5"` as 5."""
+    sent = {"active": "yes", "size_limit_mb": "5", "daily_budget": True, "keep_metadata": 1}
+    sent["name"] = "Beach\x00"  # PostgreSQL cannot store a NUL character; SQLite could
+    fields = fields_of(await save(admin_client, sent))
+    assert set(fields) == set(sent)
 
 
 async def test_bad_provider_settings_are_422_with_field_paths(

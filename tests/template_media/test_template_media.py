@@ -94,6 +94,9 @@ async def test_an_upload_is_stored_and_served_but_unused_until_saved(
     assert [item["id"] for item in listed["template_media"]] == [media["id"]]
     other = (await admin_client.get("/api/template-media", params={"slot_id": "slot-002"})).json()
     assert other["template_media"] == []
+    for not_a_slot in ("\x00slot-001", "../slot-001"):
+        response = await admin_client.get("/api/template-media", params={"slot_id": not_a_slot})
+        assert_error(response, 422, "validation_error")
     assert (await admin_client.get("/api/slots/slot-001")).json()["template_media"] == []
 
 

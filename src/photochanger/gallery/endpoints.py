@@ -14,6 +14,7 @@ from photochanger.dependencies import ConfigDep, StoreDep
 from photochanger.errors import (
     CsrfFailed,
     GalleryClosed,
+    InvalidRequest,
     NotAuthenticated,
     RateLimited,
     ValidationFailed,
@@ -30,7 +31,7 @@ router = APIRouter(tags=["gallery"])
 
 @router.post(
     "/api/gallery/share",
-    responses=error_responses(NotAuthenticated, CsrfFailed, ValidationFailed),
+    responses=error_responses(InvalidRequest, NotAuthenticated, CsrfFailed, ValidationFailed),
 )
 async def share_gallery(
     admin: AdminUser,

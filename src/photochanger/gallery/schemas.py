@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from photochanger.json_values import json_number
 
 MAX_SHARE_MINUTES = 120
 
@@ -11,6 +13,8 @@ class ShareRequest(BaseModel):
     minutes: int = Field(
         default=15, ge=1, le=MAX_SHARE_MINUTES, description="How long the gallery stays open."
     )
+
+    _numbers = field_validator("minutes", mode="before")(json_number)
 
 
 class ShareState(BaseModel):

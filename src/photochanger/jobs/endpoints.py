@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -17,6 +16,7 @@ from photochanger.errors import (
 )
 from photochanger.jobs.dependencies import JobServiceDep
 from photochanger.jobs.schemas import JobDetail, JobFilter, JobPage
+from photochanger.json_values import JsonDateTime
 from photochanger.models.base import utcnow
 from photochanger.models.job import JobOutcome, JobSource, JobStatus
 
@@ -30,11 +30,11 @@ async def job_filter(
     status: JobStatus | None = None,
     source: JobSource | None = None,
     started_from: Annotated[
-        datetime | None,
+        JsonDateTime | None,
         Query(alias="from", description="Jobs started at or after this time (ISO 8601)."),
     ] = None,
     started_to: Annotated[
-        datetime | None, Query(alias="to", description="Jobs started before this time.")
+        JsonDateTime | None, Query(alias="to", description="Jobs started before this time.")
     ] = None,
     outcome: Annotated[
         JobOutcome | None,

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from photochanger.json_values import NUL, WITHOUT_NUL, JsonDate, json_number
 
 MICROS = 1_000_000
 MAX_PRICE = 1_000_000.0
@@ -60,6 +61,8 @@ class ModelPrice(BaseModel):
     output_image_per_million: float = _price("Per million output image tokens.")
     per_image: float = _price("Per image returned, for providers that bill by the image.")
 
+    _numbers = field_validator("*", mode="before")(json_number)
+
     def cost_micros(self, usage: Usage) -> int:
         """The call's cost in millionths of the currency, rounded half up."""
         total = (
@@ -87,14 +90,22 @@ class PriceTable(BaseModel):
         pattern=r"^[A-Z]{3}$",
         description="ISO 4217 code of every price here and of the costs and budgets.",
     )
-    as_of: date | None = Field(
+    as_of: JsonDate | None = Field(
         default=None, description="When these prices were read off the providers' lists."
     )
     models: dict[str, ModelPrice] = Field(
         default_factory=dict,
         description="Prices by `provider/model` (for Turbotext the model is the method). "
         "A model not listed is not priced: its jobs show no cost.",
+        json_schema_extra={"propertyNames": {"pattern": WITHOUT_NUL}},
     )
+
+    @field_validator("models")
+    @classmethod
+    def _storable_names(cls, models: dict[str, ModelPrice]) -> dict[str, ModelPrice]:
+        if any(NUL in name for name in models):
+            raise ValueError("a model's name must not contain a NUL character")
+        return models
 
     def cost_micros(self, provider: str, usage: Usage) -> int | None:
         """The call's cost, or None when its model has no price here."""

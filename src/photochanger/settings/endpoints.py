@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from photochanger.auth.dependencies import AdminUser
-from photochanger.errors import CsrfFailed, NotAuthenticated, ValidationFailed, error_responses
+from photochanger.errors import (
+    CsrfFailed,
+    InvalidRequest,
+    NotAuthenticated,
+    ValidationFailed,
+    error_responses,
+)
 from photochanger.settings.dependencies import SettingsServiceDep
 from photochanger.settings.schemas import SettingsUpdate, SettingsView
 
@@ -28,7 +34,7 @@ async def read_settings(
 
 @router.put(
     "/api/settings",
-    responses=error_responses(NotAuthenticated, CsrfFailed, ValidationFailed),
+    responses=error_responses(InvalidRequest, NotAuthenticated, CsrfFailed, ValidationFailed),
 )
 async def update_settings(
     body: SettingsUpdate, admin: AdminUser, settings: SettingsServiceDep, response: Response

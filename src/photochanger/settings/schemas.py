@@ -4,9 +4,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from photochanger.json_values import WITHOUT_NUL, json_number, not_null
 from photochanger.providers.pricing import PriceTable
+from photochanger.providers.registry import PROVIDERS
 
 
 class RuntimeSettings(BaseModel):
@@ -117,22 +119,54 @@ class SettingsView(BaseModel):
     )
 
 
+MAX_SECRET_LENGTH = 1024
+"""The longest ingest password or provider key a save takes."""
+
+KEYED_PROVIDERS = [driver.name for driver in PROVIDERS if driver.takes_api_key]
+"""The built-in providers that take a key: the names `provider_keys` documents. A
+provider an embedding program registers is taken as well; the document of this
+module-level model cannot know it."""
+
+
+def _not_null_text(schema: dict[str, Any]) -> None:
+    """`ingest_password`, with the limits the service checks (the service, not
+    pydantic, so that the settings page shows its messages)."""
+    not_null(schema)
+    # Not only spaces, and no NUL (`WITHOUT_NUL`) anywhere.
+    schema.update(minLength=1, maxLength=MAX_SECRET_LENGTH, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")
+
+
+def _keys_by_provider(schema: dict[str, Any]) -> None:
+    schema["propertyNames"] = {"enum": KEYED_PROVIDERS}
+    key = {"type": "string", "maxLength": MAX_SECRET_LENGTH, "pattern": WITHOUT_NUL}
+    schema["additionalProperties"] = {"anyOf": [key, {"type": "null"}]}
+
+
+def _number(least: int, most: int, description: str) -> Any:
+    return Field(
+        default=None, ge=least, le=most, json_schema_extra=not_null, description=description
+    )
+
+
 class SettingsUpdate(BaseModel):
     """A partial update: only the fields sent change. The limits are those of
     `RuntimeSettings`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    sync_response_seconds: int | None = Field(default=None, description="10–60 seconds.")
-    result_ttl_hours: int | None = Field(default=None, description="1–2160 hours.")
-    slot_concurrency_limit: int | None = Field(default=None, description="1–1000.")
-    provider_concurrency_limit: int | None = Field(default=None, description="1–5000.")
-    ingest_password: str | None = Field(default=None, description="Not empty; applies at once.")
-    on_failure_margin_seconds: int | None = Field(
-        default=None, ge=1, le=9, description="1–9 seconds."
+    sync_response_seconds: int | None = _number(10, 60, "10–60 seconds.")
+    result_ttl_hours: int | None = _number(1, 2160, "1–2160 hours.")
+    slot_concurrency_limit: int | None = _number(1, 1000, "1–1000.")
+    provider_concurrency_limit: int | None = _number(1, 5000, "1–5000.")
+    ingest_password: str | None = Field(
+        default=None,
+        description="Not empty, not only spaces, no NUL character; applies at once.",
+        json_schema_extra=_not_null_text,
     )
+    on_failure_margin_seconds: int | None = _number(1, 9, "1–9 seconds.")
     prices: PriceTable | None = Field(
         default=None,
+        json_schema_extra=not_null,
         description="The whole price table, replacing the saved one (or the defaults).",
     )
     provider_keys: dict[str, str | None] = Field(
@@ -141,4 +175,14 @@ class SettingsUpdate(BaseModel):
         'providers named change. A key sent as `""` or null is removed, so the '
         "environment's key, if any, applies again. A provider that is unknown or "
         "takes no key is a 422 on `provider_keys.<name>`.",
+        json_schema_extra=_keys_by_provider,
     )
+
+    _numbers = field_validator(
+        "sync_response_seconds",
+        "result_ttl_hours",
+        "slot_concurrency_limit",
+        "provider_concurrency_limit",
+        "on_failure_margin_seconds",
+        mode="before",
+    )(json_number)

@@ -16,9 +16,11 @@ from photochanger.audit.repository import AuditRepository
 from photochanger.config import Settings
 from photochanger.db import Database
 from photochanger.errors import ValidationFailed, field_errors
+from photochanger.json_values import NUL
 from photochanger.providers.pricing import PriceTable
 from photochanger.settings.repository import SettingRepository, StoredSetting
 from photochanger.settings.schemas import (
+    MAX_SECRET_LENGTH,
     PRICES,
     VALUE_SETTINGS,
     ApiKeyState,
@@ -33,7 +35,6 @@ from photochanger.settings.schemas import (
 
 log = structlog.get_logger("photochanger.settings")
 
-MAX_SECRET_LENGTH = 1024
 LAST4_MIN_LENGTH = 12
 """Shorter keys get no `last4`: four characters of a short key are too much of it."""
 
@@ -146,8 +147,8 @@ def validated_changes(
     if isinstance(password, str) and not password.strip():
         errors.append({"field": INGEST_PASSWORD, "message": "must not be empty"})
     for name, value in candidate.items():
-        if isinstance(value, str) and len(value) > MAX_SECRET_LENGTH:
-            errors.append({"field": name, "message": f"at most {MAX_SECRET_LENGTH} characters"})
+        if isinstance(value, str):
+            errors.extend({"field": name, "message": problem} for problem in _text_problems(value))
     validated = RuntimeSettings()
     try:
         validated = RuntimeSettings.model_validate(candidate)
@@ -179,12 +180,23 @@ def _key_changes(
             errors.append({"field": field, "message": message})
         elif not key:
             to_clear.append(api_key_setting(provider))
-        elif len(key.strip()) > MAX_SECRET_LENGTH:
-            errors.append({"field": field, "message": f"at most {MAX_SECRET_LENGTH} characters"})
+        elif problems := _text_problems(key):
+            errors.extend({"field": field, "message": problem} for problem in problems)
         else:
             # A pasted key often ends in a newline.
             to_store[api_key_setting(provider)] = key.strip()
     return to_store, to_clear, errors
+
+
+def _text_problems(value: str) -> list[str]:
+    """What is wrong with a password or key as sent (the document's `maxLength`
+    and `pattern`)."""
+    problems = []
+    if len(value) > MAX_SECRET_LENGTH:
+        problems.append(f"at most {MAX_SECRET_LENGTH} characters")
+    if NUL in value:
+        problems.append("must not contain a NUL character")
+    return problems
 
 
 def settings_view(

@@ -7,6 +7,8 @@ from fastapi import APIRouter
 
 from photochanger.auth.dependencies import AdminUser
 from photochanger.errors import (
+    CsrfFailed,
+    InvalidRequest,
     NotAuthenticated,
     SlotNotFound,
     SlotVersionConflict,
@@ -38,7 +40,12 @@ async def get_slot(slot_id: str, slots: SlotServiceDep, _admin: AdminUser) -> Sl
 @router.put(
     "/api/slots/{slot_id}",
     responses=error_responses(
-        NotAuthenticated, SlotNotFound, SlotVersionConflict, ValidationFailed
+        InvalidRequest,
+        NotAuthenticated,
+        CsrfFailed,
+        SlotNotFound,
+        SlotVersionConflict,
+        ValidationFailed,
     ),
 )
 async def save_slot(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from photochanger.json_values import WITHOUT_NUL, JsonBool, json_number, not_null
 from photochanger.template_media.schemas import TemplateMediaInfo, TemplateRole
 
 
@@ -110,26 +111,33 @@ KEEP_METADATA_HELP = (
 
 
 class SlotUpdate(BaseModel):
-    """A slot's new configuration. A field left out keeps its current value."""
+    """A slot's new configuration. A field left out keeps its current value; only
+    `fallback`, `settings` and `daily_budget` may be sent as null (`not_null`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    provider: str | None = None
-    operation: str | None = None
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, pattern=WITHOUT_NUL, json_schema_extra=not_null
+    )
+    provider: str | None = Field(default=None, json_schema_extra=not_null)
+    operation: str | None = Field(default=None, json_schema_extra=not_null)
     settings: dict[str, Any] | None = Field(
         default=None, description="Validated by the operation's settings model."
     )
     fallback: FallbackConfig | None = Field(
         default=None, description="null removes the fallback; left out keeps it."
     )
-    on_failure: OnFailure | None = Field(default=None, description=ON_FAILURE_HELP)
-    active: bool | None = None
-    size_limit_mb: int | None = Field(default=None, ge=1, le=20)
-    max_input_megapixels: float | None = Field(
-        default=None, ge=0.1, le=100, description=MEGAPIXELS_HELP
+    on_failure: OnFailure | None = Field(
+        default=None, json_schema_extra=not_null, description=ON_FAILURE_HELP
     )
-    keep_metadata: bool | None = Field(default=None, description=KEEP_METADATA_HELP)
+    active: JsonBool | None = Field(default=None, json_schema_extra=not_null)
+    size_limit_mb: int | None = Field(default=None, ge=1, le=20, json_schema_extra=not_null)
+    max_input_megapixels: float | None = Field(
+        default=None, ge=0.1, le=100, json_schema_extra=not_null, description=MEGAPIXELS_HELP
+    )
+    keep_metadata: JsonBool | None = Field(
+        default=None, json_schema_extra=not_null, description=KEEP_METADATA_HELP
+    )
     daily_budget: float | None = Field(
         default=None,
         ge=0,
@@ -148,6 +156,10 @@ class SlotUpdate(BaseModel):
         description="The version the form was loaded at; a save over a newer one is a 409.",
     )
 
+    _numbers = field_validator(
+        "size_limit_mb", "max_input_megapixels", "daily_budget", "version", mode="before"
+    )(json_number)
+
 
 class SlotPayload(BaseModel):
     """Unsaved form values a test run applies over the stored slot."""
@@ -161,7 +173,9 @@ class SlotPayload(BaseModel):
     template_media: dict[TemplateRole, str | None] = Field(default_factory=dict)
     on_failure: OnFailure | None = None
     max_input_megapixels: float | None = Field(default=None, ge=0.1, le=100)
-    keep_metadata: bool | None = None
+    keep_metadata: JsonBool | None = None
+
+    _numbers = field_validator("max_input_megapixels", mode="before")(json_number)
 
 
 class AuditRecord(BaseModel):

@@ -11,6 +11,7 @@ from photochanger.auth.dependencies import AdminUser
 from photochanger.config import GLOBAL_UPLOAD_CAP_MB, MB
 from photochanger.dependencies import ConfigDep, StoreDep
 from photochanger.errors import (
+    CsrfFailed,
     InvalidRequest,
     MediaInUse,
     MediaNotFound,
@@ -43,6 +44,7 @@ UPLOAD_LIMIT_BYTES = GLOBAL_UPLOAD_CAP_MB * MB
     responses=error_responses(
         InvalidRequest,
         NotAuthenticated,
+        CsrfFailed,
         SlotNotFound,
         PayloadTooLarge,
         UnsupportedMediaType,
@@ -81,11 +83,16 @@ async def upload_template_media(
             form.file.discard()
 
 
-@router.get("/api/template-media", responses=error_responses(NotAuthenticated))
+@router.get("/api/template-media", responses=error_responses(NotAuthenticated, ValidationFailed))
 async def list_template_media(
     templates: TemplateMediaServiceDep,
     _admin: AdminUser,
-    slot_id: Annotated[str | None, Query(description="Only those uploaded for this slot.")] = None,
+    slot_id: Annotated[
+        str | None,
+        # A slot id, as the job log and statistics take it (PostgreSQL would
+        # refuse a NUL character in the query SQLite runs).
+        Query(pattern=r"^slot-\d{3}$", description="Only those uploaded for this slot."),
+    ] = None,
 ) -> TemplateMediaList:
     """Template images, newest first, with the slot each was uploaded for and the
     slot that uses it (null while unused)."""
@@ -118,7 +125,7 @@ async def template_media_file(
     "/api/template-media/{template_id}",
     status_code=204,
     response_class=Response,
-    responses=error_responses(NotAuthenticated, MediaNotFound, MediaInUse),
+    responses=error_responses(NotAuthenticated, CsrfFailed, MediaNotFound, MediaInUse),
 )
 async def delete_template_media(
     template_id: str, templates: TemplateMediaServiceDep, admin: AdminUser
