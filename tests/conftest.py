@@ -279,7 +279,8 @@ def start_live_server(config: Settings, extra_env: dict[str, str] | None = None)
             stderr=subprocess.STDOUT,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
-    deadline = time.monotonic() + 30
+    # Generous: on a loaded machine importing the image stack alone took 30 s.
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"server exited: {server.log_text()}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -406,3 +407,19 @@ async def utc_today() -> datetime:
         await asyncio.sleep(left.total_seconds() + 0.1)
         midnight += timedelta(days=1)
     return midnight
+
+
+OPEN_ROUTES = {"/api/ingest/{slot_id}", "/api/login", "/api/logout"}
+"""The `/api/` routes that take no admin token."""
+
+
+async def admin_routes(client: httpx.AsyncClient) -> list[tuple[str, str]]:
+    """(method, path) of every admin route, from the OpenAPI document: no API
+    route is hidden from it (`include_in_schema=False` is used by pages only)."""
+    document = (await client.get("/openapi.json")).json()
+    found = []
+    for path, operations in document["paths"].items():
+        if path.startswith("/api/") and path not in OPEN_ROUTES:
+            concrete = re.sub(r"\{[^}]+\}", "slot-001", path)
+            found.extend((method.upper(), concrete) for method in operations)
+    return found

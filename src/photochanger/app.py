@@ -8,9 +8,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError
-from starlette.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from photochanger import __version__
 from photochanger.auth.endpoints import router as auth_router
@@ -23,7 +26,10 @@ from photochanger.db import Database, create_engine
 from photochanger.dependencies import Services
 from photochanger.errors import (
     InternalError,
+    InvalidRequest,
+    MethodNotAllowed,
     PhotoChangerError,
+    RouteNotFound,
     ServiceUnavailable,
     ValidationFailed,
     field_errors,
@@ -41,6 +47,7 @@ from photochanger.media.endpoints import router as media_router
 from photochanger.media.open_store import open_media_store
 from photochanger.media.preview import PreviewMaker
 from photochanger.media.service import MediaService
+from photochanger.media.temp_files import claimed_temp_directories
 from photochanger.metrics.endpoints import router as metrics_router
 from photochanger.metrics.service import Metrics
 from photochanger.middleware import RequestIdMiddleware
@@ -57,6 +64,7 @@ from photochanger.stats.endpoints import router as stats_router
 from photochanger.stats.service import StatsService
 from photochanger.template_media.endpoints import router as template_media_router
 from photochanger.template_media.service import TemplateMediaService
+from photochanger.web.api_docs import api_docs_router
 from photochanger.web.assets import StaticAssets
 from photochanger.web.endpoints import public_router as public_pages_router
 from photochanger.web.endpoints import router as web_router
@@ -91,6 +99,7 @@ def create_app(
         database = Database(engine)
         media = AsyncExitStack()  # the S3 client, when the store is a bucket
         store = await media.enter_async_context(open_media_store(config))
+        media.enter_context(claimed_temp_directories(config, store))
         registry = build_registry(config, extra_providers)
         await registry.start()
         closed = await close_interrupted_jobs(database, config.instance_id)
@@ -140,6 +149,7 @@ def create_app(
         finally:
             if periodic_cleanup is not None:
                 await periodic_cleanup.stop()
+            await app.state.services.ingest.stop()
             await previews.close()
             await registry.close()
             await media.aclose()
@@ -151,6 +161,10 @@ def create_app(
         description="The backend behind a photo booth's upload URL: a photo goes in, "
         "the edited photo comes back within the sync window.",
         lifespan=lifespan,
+        # Served by `web.api_docs` instead, as `api_docs` allows.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
@@ -158,6 +172,7 @@ def create_app(
     # class it is registered for, hence the ignores.
     app.add_exception_handler(PhotoChangerError, _render_domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _render_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _render_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _render_database_error)  # type: ignore[arg-type]
     # A refused database connection (asyncpg raises it unwrapped) or a failing disk.
     app.add_exception_handler(OSError, _render_database_error)  # type: ignore[arg-type]
@@ -177,6 +192,7 @@ def create_app(
     app.include_router(cleanup_router)
     app.include_router(jobs_router)
     app.include_router(stats_router)
+    app.include_router(api_docs_router(config))
     app.include_router(web_router)
     app.include_router(public_pages_router)
     app.mount("/static", StaticAssets(), name="static")
@@ -196,10 +212,54 @@ async def _render_validation_error(
     return ValidationFailed("the request is not valid", errors).to_response()
 
 
-async def _render_database_error(_request: Request, error: DBAPIError | OSError) -> JSONResponse:
+async def _render_http_error(request: Request, error: StarletteHTTPException) -> Response:
+    """The router's own 404 and 405 in the shape of every other error."""
+    if error.status_code == 405:
+        answer = MethodNotAllowed("this path does not take this method").to_response()
+        # Starlette's `Allow` names the first matching route's methods only.
+        answer.headers["Allow"] = ", ".join(sorted(_methods_of(request.app, request.url.path)))
+        return answer
+    if error.status_code == 404:
+        return RouteNotFound("no such path").to_response()
+    if error.status_code == 400:  # FastAPI's: a body that is not text at all
+        return InvalidRequest("the request body could not be parsed").to_response()
+    return await http_exception_handler(request, error)
+
+
+async def _render_database_error(request: Request, error: DBAPIError | OSError) -> JSONResponse:
     cause = error.orig if isinstance(error, DBAPIError) else error
+    if _refused_value(error):
+        # PostgreSQL refused a value the request brought (a NUL character, a
+        # number out of range): the request is at fault, the database is fine.
+        log.warning("value_refused_by_database", error=type(cause).__name__)
+        if any("\x00" in str(value) for value in request.path_params.values()):
+            return RouteNotFound("no such path: no id holds a NUL character").to_response()
+        return ValidationFailed("a value in the request cannot be stored", []).to_response()
     log.error("storage_unavailable", error=type(cause).__name__)
     return ServiceUnavailable("the database or media store is unavailable").to_response()
+
+
+def _methods_of(app: FastAPI, path: str) -> set[str]:
+    """Every method some route takes on this path (through the included routers)."""
+    found: set[str] = set()
+    pending: list[BaseRoute] = list(app.router.routes)
+    while pending:
+        route = pending.pop()
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            pending.extend(included.routes)
+        elif isinstance(route, Route) and route.methods and route.path_regex.match(path):
+            found |= route.methods
+    return found
+
+
+def _refused_value(error: DBAPIError | OSError) -> bool:
+    """A data exception (SQLSTATE class 22): asyncpg's is not always mapped to
+    `DataError` (a NUL character arrives as a plain `Error` with code 22021)."""
+    if isinstance(error, DataError):
+        return True
+    code = getattr(error.orig, "sqlstate", None) if isinstance(error, DBAPIError) else None
+    return isinstance(code, str) and code.startswith("22")
 
 
 async def _render_unexpected_error(_request: Request, error: Exception) -> JSONResponse:

@@ -200,6 +200,13 @@ class Settings(BaseSettings):
         "the connection comes from one of them. `*` is refused; empty trusts none.",
     )
 
+    api_docs: Literal["auto", "public", "login", "off"] = Field(
+        default="auto",
+        description="Who may read `/docs`, `/redoc` and `/openapi.json`: `public`, "
+        "`login` (an admin's token or session cookie), `off`; `auto` is `login` in "
+        "production and `public` otherwise.",
+    )
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.environment == "production" and self.enable_test_providers:
@@ -314,6 +321,12 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_spool_dir(self) -> Path:
         return (self.spool_dir or self.data_dir / "spool").resolve()
+
+    @property
+    def api_docs_access(self) -> Literal["public", "login", "off"]:
+        if self.api_docs != "auto":
+            return self.api_docs
+        return "login" if self.environment == "production" else "public"
 
     @property
     def trusted_proxies(self) -> list[str]:

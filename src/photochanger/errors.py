@@ -103,6 +103,18 @@ class ProviderTimedOut(PhotoChangerError):
     status = "timeout"
 
 
+class RouteNotFound(PhotoChangerError):
+    """No route has this path (or an id in it is shaped like no id)."""
+
+    status_code = 404
+    failure_reason = "not_found"
+
+
+class MethodNotAllowed(PhotoChangerError):
+    status_code = 405
+    failure_reason = "method_not_allowed"
+
+
 class ResultNotFound(PhotoChangerError):
     status_code = 404
     failure_reason = "result_not_found"

@@ -3,23 +3,9 @@ checked over the app's whole route table, so a route added later cannot forget."
 
 from __future__ import annotations
 
-import re
-
 import httpx
 
-OPEN_ROUTES = {"/api/ingest/{slot_id}", "/api/login", "/api/logout"}
-
-
-async def admin_routes(client: httpx.AsyncClient) -> list[tuple[str, str]]:
-    """(method, path) of every admin route, from the OpenAPI document: no route
-    is hidden from it (`include_in_schema=False` is not used)."""
-    document = (await client.get("/openapi.json")).json()
-    found = []
-    for path, operations in document["paths"].items():
-        if path.startswith("/api/") and path not in OPEN_ROUTES:
-            concrete = re.sub(r"\{[^}]+\}", "slot-001", path)
-            found.extend((method.upper(), concrete) for method in operations)
-    return found
+from support import OPEN_ROUTES, admin_routes
 
 
 async def test_every_admin_route_refuses_a_request_without_a_token(

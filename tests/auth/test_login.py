@@ -82,7 +82,14 @@ async def test_admin_routes_take_a_bearer_token_and_refuse_bad_ones(
     now = utcnow()
     forged = {
         "other key": jwt.encode(
-            {"sub": ADMIN_USERNAME, "scope": "admin", "iat": 1, "exp": 2**40, "csrf": "x"},
+            {
+                "sub": ADMIN_USERNAME,
+                "scope": "admin",
+                "iat": 1,
+                "exp": 2**40,
+                "csrf": "x",
+                "jti": "y",
+            },
             "another-secret-of-at-least-32-bytes!",
             algorithm="HS256",
         ),
@@ -93,6 +100,7 @@ async def test_admin_routes_take_a_bearer_token_and_refuse_bad_ones(
                 "iat": int((now - timedelta(hours=200)).timestamp()),
                 "exp": int((now - timedelta(hours=32)).timestamp()),
                 "csrf": "x",
+                "jti": "y",
             },
             secret,
             algorithm="HS256",
@@ -103,7 +111,14 @@ async def test_admin_routes_take_a_bearer_token_and_refuse_bad_ones(
             algorithm="HS256",
         ),
         "unsigned": jwt.encode(
-            {"sub": ADMIN_USERNAME, "scope": "admin", "iat": 1, "exp": 2**40, "csrf": "x"},
+            {
+                "sub": ADMIN_USERNAME,
+                "scope": "admin",
+                "iat": 1,
+                "exp": 2**40,
+                "csrf": "x",
+                "jti": "y",
+            },
             None,
             algorithm="none",
         ),
@@ -130,6 +145,7 @@ async def test_a_password_change_or_deleted_account_ends_old_tokens(
             "iat": int((utcnow() - timedelta(minutes=5)).timestamp()),
             "exp": 2**40,
             "csrf": "x",
+            "jti": "five-minutes-old",
         },
         await database.read(stored_secret),
         algorithm="HS256",

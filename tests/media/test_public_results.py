@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import os
+import signal
 from datetime import timedelta
 
 import httpx
+from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import select, update
 
@@ -168,3 +171,21 @@ async def test_a_result_gone_from_the_store_has_no_preview(
     response = await client.get(f"/public/results/{job_id}/preview.webp")
     assert response.status_code == 410
     assert response.json()["failure_reason"] == "result_expired"
+
+
+async def test_a_preview_worker_killed_once_is_replaced(
+    app: FastAPI, client: httpx.AsyncClient, factory: SessionFactory
+) -> None:
+    """The soak found it: after the worker process died once, every later
+    preview answered 500 until a restart."""
+    await configure_slot(factory, "slot-001", **echo())
+    first = (await ingest(client)).headers["x-job-id"]
+    assert (await client.get(f"/public/results/{first}/preview.webp")).status_code == 200
+    pool = app.state.services.previews._pool  # the worker to kill, as the OOM killer would
+    for pid in list(pool._processes):
+        os.kill(pid, signal.SIGKILL)
+
+    second = (await ingest(client)).headers["x-job-id"]
+    answer = await client.get(f"/public/results/{second}/preview.webp")
+    assert answer.status_code == 200
+    assert Image.open(io.BytesIO(answer.content)).format == "WEBP"

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from photochanger.auth.dependencies import AdminUser
 from photochanger.dependencies import ServicesDep
 from photochanger.errors import (
+    CsrfFailed,
     InternalError,
     InvalidRequest,
     NotAuthenticated,
@@ -56,6 +57,7 @@ class TestRunAnswer(BaseModel):
     responses=error_responses(
         InvalidRequest,
         NotAuthenticated,
+        CsrfFailed,
         SlotNotFound,
         PayloadTooLarge,
         UnsupportedMediaType,

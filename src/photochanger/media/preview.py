@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +20,8 @@ from photochanger.media.preview_render import render_preview, start_worker
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
 from photochanger.workers import forkserver_context
+
+log = structlog.get_logger("photochanger.media")
 
 
 class PreviewMaker:
@@ -48,6 +52,25 @@ class PreviewMaker:
             )
         return self._pool
 
+    async def _render(self, source: bytes | str) -> bytes:
+        """The preview rendered by the worker. A worker that died (out of memory,
+        a crash in native code, killed) leaves a broken pool: it is replaced and
+        the rendering tried once more, so one death does not break every later
+        preview until a restart."""
+        loop = asyncio.get_running_loop()
+        for attempt in (1, 2):
+            pool = self._executor()
+            try:
+                return await loop.run_in_executor(pool, render_preview, source)
+            except BrokenProcessPool:
+                log.error("preview_worker_died", attempt=attempt)
+                if self._pool is pool:
+                    self._pool = None
+                    pool.shutdown(wait=False, cancel_futures=True)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
     async def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -69,8 +92,7 @@ class PreviewMaker:
     async def _make(self, job: Row[Any]) -> str:
         path: Path | None = self._store.local_path(job.result_key)
         source: bytes | str = str(path) if path else await self._store.read(job.result_key)
-        loop = asyncio.get_running_loop()
-        webp = await loop.run_in_executor(self._executor(), render_preview, source)
+        webp = await self._render(source)
         key = preview_key(job.id, job.started_at)
         size = await self._store.put_bytes(key, webp)
 

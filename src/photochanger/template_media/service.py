@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
@@ -16,9 +17,11 @@ from photochanger.errors import (
     MediaNotFound,
     ServiceUnavailable,
     SlotNotFound,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 from photochanger.media.image_type import EXTENSIONS, read_image_header
+from photochanger.media.metadata import UnreadablePhoto, redrawn_image
 from photochanger.media.repository import MediaRepository
 from photochanger.media.store import MediaStore
 from photochanger.models.base import utcnow
@@ -62,9 +65,13 @@ class TemplateMediaService:
         self._store = store
 
     async def upload(self, form: UploadForm, actor: str) -> TemplateMediaInfo:
-        """Check the parsed upload (400, 422, 415 by the bytes), store the file
+        """Check the parsed upload (400, 422, 415 by the bytes), store the image
         atomically, then its rows. The template is staged: a slot uses it once
-        the slot is saved with it."""
+        the slot is saved with it.
+
+        What is stored is the image encoded again from its pixels, upright and
+        without metadata: a file that is also HTML or script (a polyglot) keeps
+        only its picture, and one Pillow cannot decode is a 415 (SECURITY.md)."""
         file = form.file
         if file is None:
             raise InvalidRequest(f"missing file field {FILE_FIELD!r}")
@@ -87,14 +94,21 @@ class TemplateMediaService:
             raise SlotNotFound(f"no slot {slot_id[:40]!r}")
         mime = read_image_header(file.mime, file.contents).mime
 
+        contents = file.contents
+        if isinstance(contents, bytes):
+            raw = contents
+        else:
+            raw = await asyncio.to_thread(contents.read_bytes)
+        try:
+            image = await asyncio.to_thread(redrawn_image, raw, mime)
+        except UnreadablePhoto as error:
+            raise UnsupportedMediaType(str(error)) from None
+        del raw
+
         template_id = secrets.token_urlsafe(12)
         key = template_key(slot_id, template_id, mime)
         try:
-            if file.path is not None:
-                size = await self._store.put_file(key, file.path)
-            else:
-                assert file.data is not None
-                size = await self._store.put_bytes(key, file.data)
+            size = await self._store.put_bytes(key, image)
         except OSError:
             log.exception("media_store_failed")
             raise ServiceUnavailable("the media store is unavailable") from None

@@ -1,5 +1,7 @@
 """Security headers on every response (issue 16 §7): a Content-Security-Policy
-with no inline script, no framing, no MIME sniffing, a strict referrer policy.
+with no inline script, no framing, no MIME sniffing, a strict referrer policy;
+and HSTS on a request that came over TLS (directly, or through a trusted proxy's
+`X-Forwarded-Proto`, which uvicorn has applied to the scheme by now).
 
 Pure ASGI, like `middleware.py`: it only touches the response start, so a
 streamed photo passes through untouched."""
@@ -26,6 +28,8 @@ _COMMON = [
     (b"x-frame-options", b"DENY"),
 ]
 _WITH_CSP = [(b"content-security-policy", CONTENT_SECURITY_POLICY.encode()), *_COMMON]
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+"""A year, without `includeSubDomains`: the studio's other hosts are not ours to pin."""
 
 
 class SecurityHeadersMiddleware:
@@ -38,6 +42,8 @@ class SecurityHeadersMiddleware:
             return
         path: str = scope["path"]
         extra = _COMMON if path.startswith(API_DOCS_PATHS) else _WITH_CSP
+        if scope.get("scheme") == "https":
+            extra = [*extra, HSTS]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
