@@ -105,10 +105,11 @@ def redrawn_image(data: bytes, mime: str) -> bytes:
     and without metadata: nothing of the file but its picture survives — no
     trailing payload, no text chunk, no segment a decoder skips. An animated
     file keeps its frames (Pillow would keep only the first) and is cleaned on
-    its container instead."""
+    its container instead. `reencoded` writes nothing but the pixels and the
+    colour profile, so its output needs no container cleaning after it."""
     if _is_animated(data):
         return without_metadata(data)
-    return _CONTAINER_CLEANERS[mime](reencoded(data, mime, turn=True))
+    return reencoded(data, mime, turn=True)
 
 
 def reencoded(data: bytes, mime: str, *, turn: bool) -> bytes:
