@@ -7,8 +7,11 @@ PostgreSQL, against a baseline of the same calls over 10,000 rows.
 
 PostgreSQL: PHOTOCHANGER_TEST_PG_URL when set; otherwise the script re-runs
 itself under scripts/with-postgres.sh (a throw-away server). It prints one table
-and PASS/FAIL against the target (every endpoint under 300 ms at 1M rows) and
-exits 0: a report, not a test.
+and PASS/FAIL against the targets of issue 20 (at 1M rows, the median of every
+statistics endpoint under 100 ms over a 24 h or 1 h window, under 250 ms over 7
+days) and exits 0: a report, not a test. The rows are loaded with the rollup
+triggers off and the rollups then rebuilt, as `photochanger migrate` does for the
+jobs already there when it adds them; that time is printed too.
 """
 
 from __future__ import annotations
@@ -41,14 +44,22 @@ from photochanger.auth.repository import AccountRepository
 from photochanger.config import Settings
 from photochanger.db import Database, create_engine
 from photochanger.migrate import upgrade_to_head
+from photochanger.models.job_rollup_sql import ROLLUP_TABLES, rebuild_statements
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET_MS = 300.0
+TARGETS_MS = {"24h": 100.0, "1h": 100.0, "7d": 250.0}
+"""The median's target by the window in an endpoint's name."""
 USERNAME, PASSWORD = "bench", "bench-password-123"
 DAY = timedelta(days=1)
 NOW = datetime.now(UTC)
 
+WEEK = {"window_minutes": 7 * 1440}
 ENDPOINTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "stats/overview 1h": ("/api/stats/overview", {"window_minutes": 60}),
+    "stats/timeseries 1h/5m": (
+        "/api/stats/timeseries",
+        {"window_minutes": 60, "bucket_minutes": 5},
+    ),
     "stats/overview 24h": ("/api/stats/overview", {"window_minutes": 1440}),
     "stats/slots 24h": ("/api/stats/slots", {"window_minutes": 1440}),
     "stats/timeseries 24h/60m": ("/api/stats/timeseries", {"window_minutes": 1440}),
@@ -61,11 +72,23 @@ ENDPOINTS: dict[str, tuple[str, dict[str, Any]]] = {
         {"window_minutes": 43200, "bucket_minutes": 1440},
     ),
     "stats/failures 24h": ("/api/stats/failures", {"window_minutes": 1440}),
+    "stats/overview 7d": ("/api/stats/overview", WEEK),
+    "stats/slots 7d": ("/api/stats/slots", WEEK),
+    "stats/timeseries 7d/6h": ("/api/stats/timeseries", {**WEEK, "bucket_minutes": 360}),
+    "stats/failures 7d": ("/api/stats/failures", WEEK),
+    "stats/spend 7d": ("/api/stats/spend", {"days": 7}),
     "jobs list": ("/api/jobs", {}),
     "jobs list slot+status": ("/api/jobs", {"slot_id": "slot-003", "status": "timeout"}),
     "jobs list page 2": ("/api/jobs", {"limit": 500, "cursor": "<page 2>"}),
 }
-STATS_PREFIX = "stats/"  # the target is for these, over a 24 h window
+STATS_PREFIX = "stats/"  # the targets are for these
+
+
+def target_of(endpoint: str) -> float | None:
+    if not endpoint.startswith(STATS_PREFIX):
+        return None
+    return next((ms for window, ms in TARGETS_MS.items() if f" {window}" in endpoint), None)
+
 
 # --------------------------------------------------------------------------- data
 
@@ -167,9 +190,16 @@ def insert_sql(table: str, columns: list[str]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
 
 
-def fill_sqlite(path: Path, count: int) -> None:
+def fill_sqlite(path: Path, count: int) -> float:
+    """Loads the rows; returns the seconds the rollups' rebuild took."""
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA synchronous=OFF")
+    triggers = connection.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name IN ('job', "
+        "'media_object')"
+    ).fetchall()
+    for name, _ in triggers:
+        connection.execute(f"DROP TRIGGER {name}")
     indexes = connection.execute(
         "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name IN ('job', "
         "'media_object') AND sql IS NOT NULL"
@@ -186,13 +216,25 @@ def fill_sqlite(path: Path, count: int) -> None:
     for _, sql in indexes:
         connection.execute(sql)
     connection.execute("COMMIT")
+    for _, sql in triggers:
+        connection.execute(sql)
+    started = time.perf_counter()
+    connection.execute("BEGIN")
+    for statement in rebuild_statements("sqlite"):
+        connection.execute(statement)
+    connection.execute("COMMIT")
+    rebuilt = time.perf_counter() - started
     connection.execute("ANALYZE")
     connection.close()
+    return rebuilt
 
 
-async def fill_postgres(url: str, count: int) -> None:
+async def fill_postgres(url: str, count: int) -> float:
+    """Loads the rows; returns the seconds the rollups' rebuild took."""
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
+        for table in ("job", "media_object"):
+            await connection.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         indexes = await connection.fetch(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('job', "
             "'media_object') AND indexname NOT LIKE 'pk_%' AND indexname NOT LIKE 'uq_%'"
@@ -208,8 +250,18 @@ async def fill_postgres(url: str, count: int) -> None:
             await connection.execute(index["indexdef"])
         # Autovacuum would do it within minutes of such a load; the index-only
         # scans of the statistics need the visibility map it sets.
+        for table in ("job", "media_object"):
+            await connection.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        started = time.perf_counter()
+        async with connection.transaction():
+            for statement in rebuild_statements("postgresql"):
+                await connection.execute(statement)
+        rebuilt = time.perf_counter() - started
         await connection.execute("VACUUM ANALYZE job")
         await connection.execute("VACUUM ANALYZE media_object")
+        for table in ROLLUP_TABLES:
+            await connection.execute(f"VACUUM ANALYZE {table}")
+        return rebuilt
     finally:
         await connection.close()
 
@@ -321,8 +373,12 @@ async def sqlite_case(rows: int, runs: int, show_plans: bool) -> list[Timing]:
     await upgrade_to_head(engine)
     await engine.dispose()
     started = time.perf_counter()
-    await asyncio.to_thread(fill_sqlite, path, rows)
-    print(f"sqlite: {rows:,} jobs loaded in {time.perf_counter() - started:.0f} s", flush=True)
+    rebuilt = await asyncio.to_thread(fill_sqlite, path, rows)
+    print(
+        f"sqlite: {rows:,} jobs loaded in {time.perf_counter() - started:.0f} s, "
+        f"rollups rebuilt in {rebuilt:.1f} s",
+        flush=True,
+    )
     try:
         return await measure(url, rows, "sqlite", runs, show_plans)
     finally:
@@ -340,8 +396,12 @@ async def postgres_case(server_url: str, rows: int, runs: int, show_plans: bool)
     await upgrade_to_head(engine)
     await engine.dispose()
     started = time.perf_counter()
-    await fill_postgres(url, rows)
-    print(f"postgresql: {rows:,} jobs loaded in {time.perf_counter() - started:.0f} s", flush=True)
+    rebuilt = await fill_postgres(url, rows)
+    print(
+        f"postgresql: {rows:,} jobs loaded in {time.perf_counter() - started:.0f} s, "
+        f"rollups rebuilt in {rebuilt:.1f} s",
+        flush=True,
+    )
     try:
         return await measure(url, rows, "postgresql", runs, show_plans)
     finally:
@@ -362,14 +422,19 @@ def report(timings: list[Timing], rows: int, baseline_rows: int) -> None:
             continue
         base = by_key.get((timing.database, baseline_rows, timing.endpoint))
         ratio = f"{timing.median_ms / base.median_ms:5.1f}x" if base else "-"
-        verdict = "PASS" if timing.max_ms < TARGET_MS else "FAIL"
-        if not timing.endpoint.startswith(STATS_PREFIX) or "24h" not in timing.endpoint:
-            verdict = "(no target) " + verdict
+        target = target_of(timing.endpoint)
+        if target is None:
+            verdict = "(no target)"
+        else:
+            verdict = f"< {target:.0f} " + ("PASS" if timing.median_ms < target else "FAIL")
         print(
             f"{timing.database:<11} {timing.endpoint:<27} {timing.median_ms:10.1f} "
             f"{timing.max_ms:8.1f} {base.median_ms if base else 0:9.1f} {ratio:>6}  {verdict}"
         )
-    print(f"\ntarget: every stats endpoint under {TARGET_MS:.0f} ms (max of {rows:,} rows runs)")
+    print(
+        f"\ntargets at {rows:,} rows: the median of every stats endpoint under 100 ms over "
+        "1 h and 24 h windows, under 250 ms over 7 days"
+    )
 
 
 async def main(args: argparse.Namespace) -> None:

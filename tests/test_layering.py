@@ -90,6 +90,7 @@ FEATURE_USES: Mapping[str, Mapping[str, str]] = {
     "slots": {
         "template_media": "a slot lists and binds the template images it uses",
         "settings.repository": "spend is shown in the saved price table's currency",
+        "stats.rollup": "a slot's spend today is read from the statistics rollups",
     },
     "stats": {
         "settings.repository": "spend is shown in the saved price table's currency",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -78,6 +79,11 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     )
     cleanup.add_argument("--slot", help="clean only this slot (e.g. slot-003)")
 
+    commands.add_parser(
+        "stats-rebuild",
+        help="sum the statistics rollups again from the jobs (after a manual edit of `job`)",
+    )
+
     backup = commands.add_parser(
         "backup", help="copy the database and the media into a new directory (while serving)"
     )
@@ -115,6 +121,7 @@ def run_command(argv: Sequence[str] | None = None) -> int:
         "provider-check": _provider_check,
         "admin": _admin,
         "cleanup": _cleanup,
+        "stats-rebuild": _stats_rebuild,
         "backup": _backup,
         "restore": _restore,
     }
@@ -332,6 +339,31 @@ def _cleanup(config: Settings, args: argparse.Namespace) -> int:
     print(f"  files already missing: {summary.missing_files}")
     print(f"  files that could not be deleted (left for the next run): {summary.failed}")
     print(f"  login failures pruned: {summary.login_failures_pruned}")
+    return 0
+
+
+def _stats_rebuild(config: Settings, _args: argparse.Namespace) -> int:
+    """The triggers keep the rollups as jobs are written; this sums them again
+    from `job` and `media_object` in one transaction (ingests wait for it).
+    Exit 2 when the database is not ready."""
+    from photochanger.models.job_rollup_sql import rebuild
+
+    async def run(database: Database) -> tuple[int, int]:
+        started = time.monotonic()
+        await database.write(rebuild)
+        rows = await database.read(
+            lambda connection: int(
+                connection.exec_driver_sql("SELECT count(*) FROM job_minute_counts").scalar_one()
+            )
+        )
+        return rows, round((time.monotonic() - started) * 1000)
+
+    try:
+        rows, took = _with_database(config, run)
+    except DBAPIError:
+        print(_NOT_MIGRATED, file=sys.stderr)
+        return 2
+    print(f"Statistics rollups rebuilt in {took} ms ({rows} slot-minutes with jobs).")
     return 0
 
 

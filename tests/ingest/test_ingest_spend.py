@@ -25,6 +25,7 @@ from support import (
     job_row,
     make_image,
     put_setting,
+    utc_today,
 )
 
 FLASH = "gemini-3.1-flash-image"
@@ -129,13 +130,16 @@ async def test_local_costs_nothing(client: httpx.AsyncClient, factory: SessionFa
 
 
 async def spent_today(factory: SessionFactory, micros: int) -> None:
+    # Budgets count per UTC day: the spend sits inside today even in the first
+    # minutes after midnight (CI once ran this at 00:00:54 and lost it to yesterday).
+    midnight = await utc_today()
     now = utcnow()
     await insert_jobs(
         factory,
         [
-            job_row("spent-today-1", now - timedelta(minutes=5), cost_micros=micros),
+            job_row("spent-today-1", max(midnight, now - timedelta(minutes=5)), cost_micros=micros),
             # Yesterday's spend does not count against today's budget.
-            job_row("spent-yesterday", now - timedelta(days=1, minutes=1), cost_micros=10**9),
+            job_row("spent-yesterday", midnight - timedelta(minutes=1), cost_micros=10**9),
         ],
     )
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, func, select
 
-from photochanger.models import MediaObject
+from photochanger.models import MediaUsage
 
+# The rollup the media triggers keep (`models/job_rollup.py`): a few rows per
+# slot and kind, where summing `media_object` read every live row per scrape.
 _LIVE_BY_KIND = (
-    select(MediaObject.kind, func.count(), func.coalesce(func.sum(MediaObject.size), 0))
-    .where(MediaObject.cleaned_at.is_(None))
-    .group_by(MediaObject.kind)
+    select(
+        MediaUsage.kind,
+        func.coalesce(func.sum(MediaUsage.files), 0),
+        func.coalesce(func.sum(MediaUsage.bytes), 0),
+    )
+    .group_by(MediaUsage.kind)
+    .having(func.sum(MediaUsage.files) > 0)
 )
 
 

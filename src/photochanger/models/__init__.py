@@ -6,6 +6,14 @@ from photochanger.models.base import Base
 from photochanger.models.config_version import ConfigVersion
 from photochanger.models.ingest_failure import IngestFailure
 from photochanger.models.job import Job
+from photochanger.models.job_rollup import (
+    DurationBin,
+    JobHourCounts,
+    JobHourDurations,
+    JobMinuteCounts,
+    JobMinuteFailures,
+    MediaUsage,
+)
 from photochanger.models.login_failure import LoginFailure
 from photochanger.models.media_object import MediaObject
 from photochanger.models.revoked_token import RevokedToken
@@ -18,10 +26,16 @@ __all__ = [
     "AuditEntry",
     "Base",
     "ConfigVersion",
+    "DurationBin",
     "IngestFailure",
     "Job",
+    "JobHourCounts",
+    "JobHourDurations",
+    "JobMinuteCounts",
+    "JobMinuteFailures",
     "LoginFailure",
     "MediaObject",
+    "MediaUsage",
     "RevokedToken",
     "Setting",
     "Slot",

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, or_, select, update
 
 from photochanger.models import Job, MediaObject, Slot, TemplateMedia
 from photochanger.models.job import JobSource
+from photochanger.stats.rollup import RollupReader, spent_by_slot
 
 SLOT_ID_PATTERN = re.compile(r"slot-\d{3}")
 MAX_RESULT_AGE = timedelta(days=91)
@@ -113,20 +114,10 @@ class SlotRepository:
 
     def spent_since(self, slot_ids: Sequence[str], since: datetime) -> dict[str, int]:
         """Each slot's estimated spend (micros) on jobs of every source started
-        since `since`, in one grouped query; a slot without any is left out.
-        Sources and slots are named so the sums come from `ix_job_window` alone,
-        one started_at range per slot and source."""
-        query = (
-            select(Job.slot_id, func.sum(Job.cost_micros).label("cost_micros"))
-            .where(
-                Job.source.in_([JobSource.ingest, JobSource.ui_test]),
-                Job.slot_id.in_(list(slot_ids)),
-                Job.started_at >= since,
-                Job.cost_micros.is_not(None),
-            )
-            .group_by(Job.slot_id)
-        )
-        return {row.slot_id: int(row.cost_micros) for row in self.connection.execute(query)}
+        since `since`, from the statistics rollups (a day is one hour row per
+        slot and hour); a slot without any is left out."""
+        reader = RollupReader(self.connection, tuple(JobSource), tuple(slot_ids))
+        return spent_by_slot(reader, since)
 
     def get_full(self, slot_id: str, *, for_update: bool = False) -> Row[Any] | None:
         """Every column of the slot; `for_update` locks the row on PostgreSQL so

@@ -1,12 +1,10 @@
-"""Statistics over `job` and `media_object`, aggregated in SQL (SPEC §6.6).
+"""Statistics that read `job` itself: the slots, each slot's newest outcomes,
+and the exact percentiles of buckets shorter than an hour (SPEC §6.6). The
+counts come from the rollups (`rollup.py`).
 
-Every statement groups and counts in the database and returns at most one row
-per slot or per time bucket; nothing here walks job rows in Python. The same
-numbers come out of SQLite and PostgreSQL: outcomes are plain conditions,
-buckets are aligned [start, end) ranges of started_at (grouped by epoch
-arithmetic on PostgreSQL, one range query per bucket on SQLite), and
-percentiles are nearest-rank on both (PostgreSQL's `percentile_disc`; on SQLite
-the row at that rank, picked by the database with ORDER BY … OFFSET)."""
+Percentiles here are nearest-rank on both databases (PostgreSQL's
+`percentile_disc`; on SQLite the row at that rank, picked by the database with
+ORDER BY … OFFSET); buckets are aligned [start, end) ranges of started_at."""
 
 from __future__ import annotations
 
@@ -21,42 +19,18 @@ from sqlalchemy import (
     Integer,
     Row,
     and_,
-    case,
     cast,
     extract,
     func,
-    or_,
     select,
 )
 
-from photochanger.models import Job, MediaObject, Slot
+from photochanger.models import Job, Slot
 
-DONE = Job.status == "done"
-SUCCESS = and_(DONE, Job.degraded_reason.is_(None))
-DEGRADED = and_(DONE, Job.degraded_reason.is_not(None))
-TIMEOUT = Job.status == "timeout"
-PENDING = Job.status == "pending"
-PROVIDER_ERROR = and_(Job.status == "failed", Job.failure_reason == "provider_error")
-OTHER_FAILURE = and_(
-    Job.status == "failed",
-    or_(Job.failure_reason.is_(None), Job.failure_reason != "provider_error"),
-)
 FINISHED_WITH_DURATION = and_(Job.status != "pending", Job.duration_ms.is_not(None))
 PERCENTILES = (50, 95)
 ALL_SOURCES = ("ingest", "ui_test")
 NEVER = datetime.min.replace(tzinfo=UTC)
-
-
-def outcome_counts() -> tuple[Any, ...]:
-    return (
-        func.count().label("jobs"),
-        func.count().filter(SUCCESS).label("successes"),
-        func.count().filter(DEGRADED).label("degraded"),
-        func.count().filter(TIMEOUT).label("timeouts"),
-        func.count().filter(PROVIDER_ERROR).label("provider_errors"),
-        func.count().filter(OTHER_FAILURE).label("other_failures"),
-        func.count().filter(PENDING).label("pending"),
-    )
 
 
 @dataclass(frozen=True)
@@ -68,8 +42,7 @@ class Scope:
     since: datetime
     slot_ids: tuple[str, ...]
     """The slots that count: one, or all of them. Naming them lets both
-    databases read `ix_job_window` (source, slot_id, started_at, …) as one
-    started_at range per slot."""
+    databases read one started_at range per slot."""
 
     def conditions(
         self, since: datetime | None = None, until: datetime | None = None
@@ -106,38 +79,8 @@ class StatsRepository:
         self.connection = connection
         self.dialect = connection.dialect.name
 
-    def jobs_total(self, sources: Sequence[str]) -> int:
-        """All jobs of these sources: every job less those of the other sources.
-        A bare count(*) is one b-tree count on SQLite and the admins' test runs
-        are few, where counting the booth jobs themselves walked a million
-        index entries (bench/README.md)."""
-        total = int(self.connection.scalar(select(func.count()).select_from(Job)) or 0)
-        others = [source for source in ALL_SOURCES if source not in sources]
-        if others:
-            query = select(func.count()).where(Job.source.in_(others))
-            total -= int(self.connection.scalar(query) or 0)
-        return total
-
-    def storage_used(self) -> int:
-        """Bytes of every live file in the media store."""
-        query = select(func.coalesce(func.sum(MediaObject.size), 0)).where(
-            MediaObject.cleaned_at.is_(None)
-        )
-        return int(self.connection.scalar(query) or 0)
-
     def slots(self) -> list[Row[Any]]:
         query = select(Slot.id, Slot.name, Slot.active, Slot.daily_budget).order_by(Slot.id)
-        return list(self.connection.execute(query))
-
-    def counts_by_slot(self, scope: Scope) -> list[Row[Any]]:
-        """Per slot with jobs in the scope: the outcome counts and `cost_micros`,
-        the sum of the known costs (0 when none is known)."""
-        cost = func.coalesce(func.sum(Job.cost_micros), 0).label("cost_micros")
-        query = (
-            select(Job.slot_id, *outcome_counts(), cost)
-            .where(*scope.conditions())
-            .group_by(Job.slot_id)
-        )
         return list(self.connection.execute(query))
 
     def lasts(self, sources: Sequence[str]) -> dict[str, SlotLasts]:
@@ -161,76 +104,43 @@ class StatsRepository:
                 found[row.id] = SlotLasts(row.id, max(successes, default=None), error_at, reason)
         return found
 
-    def failures(self, scope: Scope) -> list[Row[Any]]:
-        """Failed, timed-out and degraded jobs in the window by slot, provider,
-        `outcome` (the status, `degraded` for a degraded `done`) and `reason`
-        (the failure reason, the degraded reason for a degraded job). The labels
-        are not the columns' names: PostgreSQL reads a GROUP BY name as the
-        column before the label."""
-        outcome = case((DONE, "degraded"), else_=Job.status).label("outcome")
-        reason = case((DONE, Job.degraded_reason), else_=Job.failure_reason).label("reason")
-        query = (
-            select(
-                Job.slot_id,
-                Job.provider,
-                outcome,
-                reason,
-                func.count().label("jobs"),
-                func.max(Job.started_at).label("last_started_at"),
-            )
-            .where(*scope.conditions(), or_(Job.status.in_(("failed", "timeout")), DEGRADED))
-            .group_by(Job.slot_id, Job.provider, outcome, reason)
-            .order_by(Job.slot_id, func.count().desc(), Job.provider, reason, outcome)
-        )
-        return list(self.connection.execute(query))
-
-    def buckets(
-        self, scope: Scope, origin: int, bucket_seconds: int, count: int
-    ) -> list[dict[str, Any]]:
-        """Per non-empty bucket of the `count` from `origin` (epoch seconds, a
-        multiple of the bucket size): its index, the outcome counts, and p50/p95
-        of the duration of its finished jobs, nearest-rank: the value at rank
-        ceil(p/100 × n) of the bucket's n durations in ascending order."""
-        timed = func.count().filter(FINISHED_WITH_DURATION).label("timed")
+    def raw_percentiles(
+        self, scope: Scope, origin: int, size: int, timed: dict[int, int]
+    ) -> dict[int, dict[int, int | None]]:
+        """Per bucket of `size` seconds from `origin` with finished jobs
+        (`timed`: how many, per bucket index): p50 and p95 of their durations,
+        nearest-rank, exact. For buckets shorter than an hour, which the hourly
+        histograms cannot serve: a few hours of jobs at most, as the bucket
+        limit keeps such windows short."""
         if self.dialect == "postgresql":
-            return self._grouped_buckets(scope, origin, bucket_seconds, timed)
-        found = []
-        for index in range(count):
-            start = datetime.fromtimestamp(origin + index * bucket_seconds, UTC)
-            end = start + timedelta(seconds=bucket_seconds)
-            # One index range per bucket and slot, counted without sorting: a
-            # GROUP BY over strftime() parsed and sorted every row, 2x slower.
-            query = select(*outcome_counts(), timed).where(*scope.conditions(start, end))
-            entry = self.connection.execute(query).one()._asdict()
-            if entry["jobs"]:
-                for p in PERCENTILES:
-                    entry[f"p{p}"] = self.nearest_rank(scope, start, end, p, entry["timed"])
-                found.append({"bucket": index, **entry})
+            return self._grouped_percentiles(scope, origin, size)
+        found = {}
+        for index, count in timed.items():
+            start = datetime.fromtimestamp(origin + index * size, UTC)
+            end = start + timedelta(seconds=size)
+            found[index] = {p: self.nearest_rank(scope, start, end, p, count) for p in PERCENTILES}
         return found
 
-    def _grouped_buckets(
-        self, scope: Scope, origin: int, bucket_seconds: int, timed: Any
-    ) -> list[dict[str, Any]]:
+    def _grouped_percentiles(
+        self, scope: Scope, origin: int, size: int
+    ) -> dict[int, dict[int, int | None]]:
         """PostgreSQL: one pass, grouped by epoch arithmetic, with
         `percentile_disc`, which is nearest-rank."""
         epoch = extract("epoch", Job.started_at)
-        bucket = cast(func.floor((epoch - origin) / bucket_seconds), Integer).label("bucket")
+        bucket = cast(func.floor((epoch - origin) / size), Integer).label("bucket")
         percentiles = [
-            func.percentile_disc(p / 100)
-            .within_group(Job.duration_ms)
-            .filter(FINISHED_WITH_DURATION)
-            .label(f"p{p}")
+            func.percentile_disc(p / 100).within_group(Job.duration_ms).label(f"p{p}")
             for p in PERCENTILES
         ]
         query = (
-            select(bucket, *outcome_counts(), timed, *percentiles)
-            .where(*scope.conditions())
+            select(bucket, *percentiles)
+            .where(*scope.conditions(), FINISHED_WITH_DURATION)
             .group_by(bucket)
         )
-        # The percentiles sort a day of durations: in memory, not in temp files
-        # as the default 4 MB would (for this transaction only).
-        self.connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-        return [row._asdict() for row in self.connection.execute(query)]
+        return {
+            int(row.bucket): {p: getattr(row, f"p{p}") for p in PERCENTILES}
+            for row in self.connection.execute(query)
+        }
 
     def nearest_rank(
         self, scope: Scope, start: datetime, end: datetime, percent: int, count: int

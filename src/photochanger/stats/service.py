@@ -7,13 +7,20 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection, func, select
 
 from photochanger.db import Database
+from photochanger.models import MediaUsage
 from photochanger.models.base import utc_midnight, utcnow
 from photochanger.providers.pricing import micros_to_amount
 from photochanger.settings.repository import SettingRepository
-from photochanger.stats.repository import Scope, StatsRepository
+from photochanger.stats.repository import PERCENTILES, Scope, StatsRepository
+from photochanger.stats.rollup import (
+    Counts,
+    RollupReader,
+    bucket_counts,
+    hourly_percentiles,
+)
 from photochanger.stats.schemas import (
     Bucket,
     FailureBreakdown,
@@ -45,12 +52,12 @@ def sources_of(source: StatsSource) -> tuple[str, ...]:
     return ("ingest", "ui_test") if source == "all" else (source,)
 
 
-def _counts(row: Row[Any] | None) -> dict[str, int]:
-    return ZERO if row is None else {name: int(getattr(row, name)) for name in COUNT_FIELDS}
+def _counts(found: Counts | None) -> dict[str, int]:
+    return ZERO if found is None else {name: found[name] for name in COUNT_FIELDS}
 
 
-def _cost(row: Row[Any] | None) -> int:
-    return 0 if row is None else int(row.cost_micros)
+def _cost(found: Counts | None) -> int:
+    return 0 if found is None else found["cost_micros"]
 
 
 def _rate(part: int, whole: int) -> float:
@@ -83,8 +90,8 @@ class StatsService:
         def read(connection: Connection) -> tuple[list[SlotOverview], dict[str, int], int, str]:
             stats = StatsRepository(connection)
             all_slots = stats.slots()
-            scope = Scope(sources, window.since, tuple(slot.id for slot in all_slots))
-            rows = {row.slot_id: row for row in stats.counts_by_slot(scope)}
+            reader = RollupReader(connection, sources, tuple(slot.id for slot in all_slots))
+            rows = reader.window_counts(window.since)
             lasts = stats.lasts(sources)
             slots = [
                 SlotOverview(
@@ -100,21 +107,17 @@ class StatsService:
                 for slot in all_slots
             ]
             totals = {name: sum(getattr(slot, name) for slot in slots) for name in COUNT_FIELDS}
-            cost = sum(_cost(row) for row in rows.values())
+            cost = sum(_cost(found) for found in rows.values())
             return slots, totals, cost, self._currency(connection)
 
-        def read_total(connection: Connection) -> int:
-            return StatsRepository(connection).jobs_total(sources)
+        def read_totals(connection: Connection) -> tuple[int, int]:
+            slots = tuple(slot.id for slot in StatsRepository(connection).slots())
+            jobs = RollupReader(connection, sources, slots).all_time_jobs()
+            stored = select(func.coalesce(func.sum(MediaUsage.bytes), 0))
+            return jobs, int(connection.scalar(stored) or 0)
 
-        def read_storage(connection: Connection) -> int:
-            return StatsRepository(connection).storage_used()
-
-        # Three reads side by side: the all-time count and the storage sum each
-        # walk a large index, independent of the window's numbers.
-        (slots, totals, cost, currency), jobs_total, storage = await asyncio.gather(
-            self.database.read(read),
-            self.database.read(read_total),
-            self.database.read(read_storage),
+        (slots, totals, cost, currency), (jobs_total, storage) = await asyncio.gather(
+            self.database.read(read), self.database.read(read_totals)
         )
         system = SystemStats(
             **totals,
@@ -130,8 +133,8 @@ class StatsService:
         def read(connection: Connection) -> SlotsStats:
             stats = StatsRepository(connection)
             active = [slot for slot in stats.slots() if slot.active]
-            scope = Scope(sources_of(source), window.since, tuple(slot.id for slot in active))
-            rows = {row.slot_id: row for row in stats.counts_by_slot(scope)}
+            reader = RollupReader(connection, sources_of(source), tuple(s.id for s in active))
+            rows = reader.window_counts(window.since)
             rated = []
             for slot in active:
                 found = _counts(rows.get(slot.id))
@@ -166,22 +169,29 @@ class StatsService:
         count = (last - origin) // size + 1
         aligned = window.model_copy(update={"since": datetime.fromtimestamp(origin, UTC)})
 
-        def read(connection: Connection) -> list[dict[str, Any]]:
+        def read(
+            connection: Connection,
+        ) -> tuple[dict[int, Counts], dict[int, dict[int, int | None]]]:
             stats = StatsRepository(connection)
             slots = (slot_id,) if slot_id else tuple(slot.id for slot in stats.slots())
+            reader = RollupReader(connection, sources_of(source), slots)
+            counts = bucket_counts(reader, origin, size)
+            if size % 3600 == 0:
+                return counts, hourly_percentiles(reader, origin, size, PERCENTILES)
+            timed = {index: found["timed"] for index, found in counts.items() if found["timed"]}
             scope = Scope(sources_of(source), aligned.since, slots)
-            return stats.buckets(scope, origin, size, count)
+            return counts, stats.raw_percentiles(scope, origin, size, timed)
 
-        found = {int(entry["bucket"]): entry for entry in await self.database.read(read)}
+        counts, percentiles = await self.database.read(read)
         buckets = []
         for index in range(count):
-            entry = found.get(index)
+            ranked = percentiles.get(index, {})
             buckets.append(
                 Bucket(
                     start=datetime.fromtimestamp(origin + index * size, UTC),
-                    **(ZERO if entry is None else {name: entry[name] for name in COUNT_FIELDS}),
-                    p50_ms=None if entry is None else entry["p50"],
-                    p95_ms=None if entry is None else entry["p95"],
+                    **_counts(counts.get(index)),
+                    p50_ms=ranked.get(50),
+                    p95_ms=ranked.get(95),
                 )
             )
         return TimeSeries(
@@ -191,24 +201,23 @@ class StatsService:
     async def failures(self, source: StatsSource, window_minutes: int) -> FailureBreakdown:
         window = self._window(source, window_minutes)
 
-        def read(connection: Connection) -> list[Row[Any]]:
-            stats = StatsRepository(connection)
-            slots = tuple(slot.id for slot in stats.slots())
-            return stats.failures(Scope(sources_of(source), window.since, slots))
+        def read(connection: Connection) -> list[dict[str, Any]]:
+            slots = tuple(slot.id for slot in StatsRepository(connection).slots())
+            return RollupReader(connection, sources_of(source), slots).failures(window.since)
 
-        rows = await self.database.read(read)
+        groups = await self.database.read(read)
         return FailureBreakdown(
             **window.model_dump(),
             failures=[
                 FailureGroup(
-                    slot_id=row.slot_id,
-                    provider=row.provider,
-                    status=row.outcome,
-                    failure_reason=row.reason,
-                    jobs=row.jobs,
-                    last_started_at=row.last_started_at,
+                    slot_id=group["slot_id"],
+                    provider=group["provider"],
+                    status=group["outcome"],
+                    failure_reason=group["reason"],
+                    jobs=group["jobs"],
+                    last_started_at=group["last_started_at"],
                 )
-                for row in rows
+                for group in groups
             ],
         )
 

@@ -1,0 +1,111 @@
+"""Issue 20: statistics rollups kept by triggers (`models/job_rollup.py`,
+`models/job_rollup_sql.py`), summed from the jobs already there.
+
+The triggers' SQL comes from `photochanger.models.job_rollup_sql`, which is part of the
+schema from here on: a change to it needs a migration that recreates the
+triggers (`tests/models/test_rollup_triggers.py` compares them).
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-08
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from photochanger.models import job_rollup_sql as rollup_sql
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+COUNTS = (
+    "jobs",
+    "successes",
+    "degraded",
+    "timeouts",
+    "provider_errors",
+    "other_failures",
+    "pending",
+    "timed",
+)
+
+
+def _count_table(name: str, period: str) -> None:
+    op.create_table(
+        name,
+        sa.Column("source", sa.String(16), nullable=False),
+        sa.Column("slot_id", sa.String(32), nullable=False),
+        *(sa.Column(column, sa.Integer(), nullable=False) for column in COUNTS),
+        sa.Column("cost_micros", sa.BigInteger(), nullable=False),
+        sa.Column("priced", sa.Integer(), nullable=False),
+        sa.Column(period, sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("source", "slot_id", period, name=op.f(f"pk_{name}")),
+    )
+
+
+def upgrade() -> None:
+    _count_table("job_minute_counts", "minute")
+    _count_table("job_hour_counts", "hour")
+    op.create_table(
+        "job_hour_durations",
+        sa.Column("source", sa.String(16), nullable=False),
+        sa.Column("slot_id", sa.String(32), nullable=False),
+        sa.Column("hour", sa.BigInteger(), nullable=False),
+        sa.Column("bin", sa.SmallInteger(), nullable=False),
+        sa.Column("jobs", sa.Integer(), nullable=False),
+        sa.Column("min_ms", sa.Integer(), nullable=False),
+        sa.Column("max_ms", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "source", "slot_id", "hour", "bin", name=op.f("pk_job_hour_durations")
+        ),
+    )
+    op.create_table(
+        "job_minute_failures",
+        sa.Column("source", sa.String(16), nullable=False),
+        sa.Column("slot_id", sa.String(32), nullable=False),
+        sa.Column("minute", sa.BigInteger(), nullable=False),
+        sa.Column("provider", sa.String(32), nullable=False),
+        sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("reason", sa.String(64), nullable=False),
+        sa.Column("jobs", sa.Integer(), nullable=False),
+        sa.Column("last_started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "source",
+            "slot_id",
+            "minute",
+            "provider",
+            "outcome",
+            "reason",
+            name=op.f("pk_job_minute_failures"),
+        ),
+    )
+    bins = op.create_table(
+        "duration_bin",
+        sa.Column("bin", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("lo", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("bin", name=op.f("pk_duration_bin")),
+        sa.UniqueConstraint("lo", name=op.f("uq_duration_bin_lo")),
+    )
+    op.bulk_insert(bins, [{"bin": n, "lo": lo} for n, lo in enumerate(rollup_sql.duration_bins())])
+    op.create_table(
+        "media_usage",
+        sa.Column("slot_id", sa.String(32), nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("files", sa.BigInteger(), nullable=False),
+        sa.Column("bytes", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("slot_id", "kind", name=op.f("pk_media_usage")),
+    )
+    connection = op.get_bind()
+    rollup_sql.create_triggers(connection)
+    for statement in rollup_sql.rebuild_statements(connection.dialect.name):
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    rollup_sql.drop_triggers(op.get_bind())
+    for table in (*rollup_sql.ROLLUP_TABLES, "duration_bin"):
+        op.drop_table(table)
