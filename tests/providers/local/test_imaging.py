@@ -87,6 +87,22 @@ def test_decode_returns_rgb_array_and_format(fmt: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_bgr_decode_and_encode_are_the_same_pixels_in_opencvs_order(
+    fmt: str, orientation: int
+) -> None:
+    # background_replace keeps the photo in BGR from decoder to encoder.
+    image = Image.fromarray(photo())
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    data = encoded(image, fmt, quality=95, exif=exif.tobytes())
+    rgb, _ = decode(data)
+    bgr, _ = decode(data, bgr=True)
+    assert np.array_equal(bgr, rgb[..., ::-1])
+    assert encode(bgr, fmt, bgr=True) == encode(rgb, fmt)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_encode_round_trips_with_the_format_mime(fmt: str) -> None:
     source = photo()
     data, mime = encode(source, fmt)

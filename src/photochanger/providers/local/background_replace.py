@@ -2,29 +2,33 @@
 them (SPEC §4.2) — the slot's template image, a lit studio backdrop, a solid
 colour, or a blur of the photo's own background.
 
-How, and where the time goes (a 12 MP JPEG on one core of the development VM,
-about 0.4 s in all; 0.5 s at 24 MP — bench/local_model.py):
+How, and where the time goes (a 12 MP JPEG on one core of the development VM, in a
+worker whose allocator keeps freed memory — `worker_memory` — about 0.28 s in all;
+0.45 s at 24 MP — bench/local_model.py):
 
-1. Decode (libjpeg-turbo), upright by EXIF: ~90 ms.
-2. A working copy of about a megapixel (integer downscale, area-averaged). All the
-   thinking happens there: the person mask (`PersonSegmenter`), its refinement
-   to the photo's edges (a guided filter), the guests' true edge colours (blur
-   fusion foreground estimation, so hair does not keep a fringe of the old wall),
-   light wrap and colour match. The results are an alpha mask and a colour
-   correction, both smooth at this scale: ~20 ms to shrink, ~30 ms to segment,
-   ~45 ms for the mask, ~25 ms for the correction.
+1. Decode (libjpeg-turbo), upright by EXIF, in BGR: ~40 ms. The photo stays in the
+   decoder's channel order to the encoder: everything done to it at full size is
+   per channel, and two swaps of 12 MP cost more than the whole blend.
+2. A working copy of about a megapixel (integer downscale, area-averaged, turned
+   RGB). All the thinking happens there: the person mask (`PersonSegmenter`), its
+   refinement to the photo's edges (a guided filter), the guests' true edge
+   colours (blur fusion foreground estimation, so hair does not keep a fringe of
+   the old wall), light wrap and colour match. The results are an alpha mask and a
+   colour correction, both smooth at this scale: ~20 ms to shrink, ~30 ms to
+   segment, ~30 ms for the mask, ~35 ms for the correction.
 3. At full resolution only per-pixel work, and only where it matters: the photo
    is cut into tiles of about 256×256; a tile of pure background keeps the new
    background, a tile inside a guest is copied from the photo, and only tiles on
    an edge upscale the mask and correction (exactly as one big bilinear resize
-   would) and blend. No full-resolution float image is ever made: ~15 ms for
+   would) and blend. No full-resolution float image is ever made: ~10 ms for
    the new background, ~55 ms to composite.
-4. Encode in the photo's format at its size: ~35 ms for a JPEG.
+4. Encode in the photo's format at its size: ~30 ms for a JPEG.
 """
 
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import cv2
 import numpy
@@ -54,8 +58,17 @@ _REFINE_EPS = 1e-3
 _MASK_LOW, _MASK_HIGH = 0.45, 0.8
 # A photo whose mask never reaches this has nobody in it.
 _PERSON_FOUND = 0.5
-# Colour match never moves a channel by more than this factor.
+# Colour match never moves a channel by more than this factor, nor the guests'
+# lighter skin (the 90th percentile of each channel over their skin) by more than
+# this many levels: a face is the first thing anyone looks at, and ten levels
+# towards a magenta wall read as a blush.
 _MATCH_LIMIT = 0.05
+_SKIN_SHIFT = 3.0
+# Skin, in YCrCb (Chai and Ngan's box, which holds across skin tones), and the
+# fewest samples of it that count as a face.
+_SKIN_CR, _SKIN_CB, _SKIN_LUMA = (133, 173), (77, 127), 40
+_SKIN_SAMPLES = 20
+_SKIN_PERCENTILE = 90
 _LUMA = numpy.array([0.299, 0.587, 0.114], dtype=numpy.float32)
 
 
@@ -73,14 +86,17 @@ def background_replace(
     nobody comes back unchanged: an empty backdrop is never what a guest wants.
 
     Raises `UndecodableImage` when the photo or the template cannot be decoded."""
-    photo, fmt = decode(data)
+    # At full size only per-channel work is done, so the photo stays in the
+    # decoder's BGR order all the way to the encoder (two swaps of 12 MP saved);
+    # the working copy is RGB, as the model and the colour maths expect.
+    photo, fmt = decode(data, bgr=True)
     height, width = photo.shape[:2]
     factor = _work_factor(width, height)
-    work = shrink(photo, factor)
+    work = cast(RGBImage, cv2.cvtColor(shrink(photo, factor), cv2.COLOR_BGR2RGB))
 
     coarse = segmenter.person_mask(work)
     if float(coarse.max()) < _PERSON_FOUND:
-        return encode(photo, fmt, jpeg_quality=settings.jpeg_quality)
+        return encode(photo, fmt, jpeg_quality=settings.jpeg_quality, bgr=True)
     alpha = _alpha(work, coarse, settings)
 
     canvas, canvas_work = new_background(settings, background, photo, work, alpha, factor)
@@ -88,7 +104,7 @@ def background_replace(
     correction = edge_correction(work, canvas_work, alpha, gain, settings)
     composite(photo, canvas, alpha, correction, table, factor)
     del photo, work  # free the decoded photo before encoding (24 MP: 72 MB)
-    return encode(canvas, fmt, jpeg_quality=settings.jpeg_quality)
+    return encode(canvas, fmt, jpeg_quality=settings.jpeg_quality, bgr=True)
 
 
 # -- the working copy ------------------------------------------------------------------
@@ -134,7 +150,12 @@ def _colour_match(
 ) -> tuple[npt.NDArray[numpy.uint8] | None, FloatImage]:
     """Per-channel gains that move the guests' colour balance from the old
     background's light towards the new one's, keeping brightness; as a table
-    for cv2.LUT (None when there is nothing to change) and as the gains."""
+    for cv2.LUT (None when there is nothing to change) and as the gains.
+
+    The gains are one for the whole photo (a table costs nothing per pixel), so
+    where the guests show skin the whole shift is scaled down until their skin
+    moves by at most `_SKIN_SHIFT` levels: a neutral backdrop still takes out
+    the old wall's cast (within that), a saturated one no longer tints faces."""
     neutral = numpy.ones(3, dtype=numpy.float32)
     # Every 4th pixel of every 4th row is plenty for two mean colours.
     opacity, photo, backdrop = alpha[::4, ::4], work[::4, ::4], canvas[::4, ::4]
@@ -146,8 +167,36 @@ def _colour_match(
     cast_old, cast_new = old / float(old @ _LUMA), new / float(new @ _LUMA)
     gain = (cast_new / cast_old) ** amount
     gain = numpy.clip(gain / float(gain @ _LUMA), 1 - _MATCH_LIMIT, 1 + _MATCH_LIMIT)
+    skin = _skin_tone(photo[opacity > 0.9])
+    if skin is not None:
+        shift = float(numpy.abs(skin * (gain - 1)).max())
+        if shift > _SKIN_SHIFT:
+            gain = 1 + (gain - 1) * numpy.float32(_SKIN_SHIFT / shift)
     if numpy.abs(gain - 1).max() < 0.005:
         return None, neutral
     levels = numpy.arange(256, dtype=numpy.float32)[:, None] * gain[None, :]
     table = numpy.clip(levels + 0.5, 0, 255).astype(numpy.uint8).reshape(1, 256, 3)
     return table, gain.astype(numpy.float32)
+
+
+def _skin_tone(pixels: RGBImage) -> FloatImage | None:
+    """The lighter skin among (N, 3) pixels (per channel, the `_SKIN_PERCENTILE`
+    of the skin-coloured ones: a shift scales with the level), or None when
+    there are too few to be a face."""
+    values = pixels.astype(numpy.float32)
+    red, blue = values[:, 0], values[:, 2]
+    luma = values @ _LUMA
+    # Chroma as JPEG's YCrCb defines it.
+    chroma_red = (red - luma) * numpy.float32(0.713) + 128
+    chroma_blue = (blue - luma) * numpy.float32(0.564) + 128
+    skin = (
+        (luma > _SKIN_LUMA)
+        & (chroma_red >= _SKIN_CR[0])
+        & (chroma_red <= _SKIN_CR[1])
+        & (chroma_blue >= _SKIN_CB[0])
+        & (chroma_blue <= _SKIN_CB[1])
+    )
+    if int(skin.sum()) < _SKIN_SAMPLES:
+        return None
+    tone = numpy.percentile(values[skin], _SKIN_PERCENTILE, axis=0)
+    return cast(FloatImage, tone.astype(numpy.float32))

@@ -165,18 +165,23 @@ def composite(
     table: npt.NDArray[numpy.uint8] | None,
     factor: int,
 ) -> None:
-    """Blend the photo over `canvas` (in place), tile by tile: `alpha` is at
-    1/`factor` of the photo's size, the correction at a further 1/its factor.
-    Each edge tile upscales its part of both with a one-pixel margin, which
-    gives exactly the pixels one bilinear resize of the whole would."""
+    """Blend the photo over `canvas` (in place), tile by tile: both are in BGR
+    order, the correction and the colour table (made from the RGB working copy)
+    in RGB. `alpha` is at 1/`factor` of the photo's size, the correction at a
+    further 1/its factor. Each edge tile upscales its part of both with a
+    one-pixel margin, which gives exactly the pixels one bilinear resize of the
+    whole would."""
     height, width = photo.shape[:2]
     work_height, work_width = alpha.shape
     border = cv2.BORDER_REPLICATE
     alpha_padded = as_float(cv2.copyMakeBorder(alpha, 1, 1, 1, 1, border))
+    if table is not None:
+        table = numpy.ascontiguousarray(table[..., ::-1])
     extra_factor = 1
     extra_padded: FloatImage | None = None
     if correction is not None:
         extra, extra_factor = correction
+        extra = numpy.ascontiguousarray(extra[..., ::-1])
         extra_padded = as_float(cv2.copyMakeBorder(extra, 1, 1, 1, 1, border))
     # Tiles start on whole pixels of both the mask and the correction.
     step = extra_factor * max(1, round(_TILE / (factor * extra_factor)))

@@ -41,8 +41,9 @@ def new_background(
     alpha: FloatImage,
     factor: int,
 ) -> tuple[RGBImage, RGBImage]:
-    """The background at full size (a new, writable array: the result is
-    composited into it) and at working size."""
+    """The background at full size, in OpenCV's BGR order like the photo it is
+    composited with (a new, writable array: the result is composited into it),
+    and at working size in RGB, like the working copy."""
     height, width = photo.shape[:2]
     work_height, work_width = work.shape[:2]
     kind = settings.background
@@ -52,17 +53,19 @@ def new_background(
     if kind == "color":
         colour = _rgb(settings.color)
         full = numpy.empty((height, width, 3), dtype=numpy.uint8)
-        full[...] = colour
+        full[...] = colour[::-1]
         return full, numpy.full((work_height, work_width, 3), colour, dtype=numpy.uint8)
     if kind == "blur":
         low = _blurred_background(work, alpha, settings.blur_strength)
-        return _resized(low, width, height), _resized(low, work_width, work_height)
+        low_bgr = cast(RGBImage, cv2.cvtColor(low, cv2.COLOR_RGB2BGR))
+        return _resized(low_bgr, width, height), _resized(low, work_width, work_height)
     # studio, and template without a template image
     light_at = (_centre_x(alpha), 0.42)
-    colour = _rgb(settings.studio_color)
+    red, green, blue = _rgb(settings.studio_color)
+    # The paper is lit channel by channel: in BGR it is the paper of (b, g, r).
     return (
-        studio_backdrop(width, height, colour, light_at=light_at),
-        studio_backdrop(work_width, work_height, colour, light_at=light_at),
+        studio_backdrop(width, height, (blue, green, red), light_at=light_at),
+        studio_backdrop(work_width, work_height, (red, green, blue), light_at=light_at),
     )
 
 
@@ -108,23 +111,23 @@ def _blurred_background(work: RGBImage, alpha: FloatImage, strength: float) -> R
 def _fitted_template(
     data: bytes, width: int, height: int, factor: int
 ) -> tuple[RGBImage, RGBImage]:
-    """The template decoded and fitted to the photo, at full and working size,
-    read-only. Remembered for the last template and size: a booth sends photo
+    """The template decoded and fitted to the photo, at full size (BGR) and
+    working size (RGB), read-only. Remembered for the last template and size: a booth sends photo
     after photo of the same size to the same slot, and decoding and scaling a
     12 MP template costs about 80 ms a photo, copying the fitted one 15 ms. The
     key is the template's bytes themselves (their hash is computed once per
     bytes object; a hit compares them), so a changed template is never stale.
     Costs one fitted template of memory (72 MB at 24 MP)."""
     full = _cover(_decode_template(data, width, height), width, height)
-    work = shrink(full, factor)
+    work = cast(RGBImage, cv2.cvtColor(shrink(full, factor), cv2.COLOR_BGR2RGB))
     full.flags.writeable = False
     work.flags.writeable = False
     return full, work
 
 
 def _decode_template(data: bytes, width: int, height: int) -> RGBImage:
-    """Decode the template no larger than the cover fit needs (a JPEG is scaled
-    down in the decoder)."""
+    """Decode the template, BGR, no larger than the cover fit needs (a JPEG is
+    scaled down in the decoder)."""
     needed: int | None = None
     try:
         with Image.open(io.BytesIO(data)) as probe:
@@ -135,7 +138,7 @@ def _decode_template(data: bytes, width: int, height: int) -> RGBImage:
         needed = math.ceil(template_width * template_height * scale * scale)
     except (OSError, ValueError, ZeroDivisionError, Image.DecompressionBombError):
         needed = None  # let decode() report what is wrong with it
-    image, _ = decode(data, max_pixels=needed)
+    image, _ = decode(data, max_pixels=needed, bgr=True)
     return image
 
 

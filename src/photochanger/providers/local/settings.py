@@ -132,12 +132,13 @@ class BackgroundReplaceSettings(OperationSettings):
         title="Colour match",
         description="Shift the guests' colour balance towards the new background's light, "
         "by this share of the difference between old and new background (at most 5 % per "
-        "colour; brightness is kept). 0 is off.",
+        "colour, and at most 3 levels on skin, so faces keep their colour; brightness is "
+        "kept). 0 is off.",
         json_schema_extra=ru(
             "Подгонка цвета",
             "Сдвигать цветовой баланс гостей к освещению нового фона на эту долю разницы "
-            "между старым и новым фоном (не больше 5 % на канал; яркость сохраняется). "
-            "0 — выключено.",
+            "между старым и новым фоном (не больше 5 % на канал и не больше 3 уровней на "
+            "коже, чтобы лица не меняли цвет; яркость сохраняется). 0 — выключено.",
         ),
     )
     jpeg_quality: JpegQuality = 92

@@ -19,14 +19,17 @@ from photochanger.providers.local.settings import (
     StylizeSettings,
 )
 from photochanger.providers.local.stylize import stylize
+from photochanger.providers.local.worker_memory import keep_freed_memory
 
 _segmenter: PersonSegmenter | None = None
 
 
 def start() -> None:
     """Load the segmentation model once per worker, with its warm-up call, so
-    the first guest does not pay for it."""
+    the first guest does not pay for it; and keep freed memory for the next
+    photo (`worker_memory`)."""
     global _segmenter
+    keep_freed_memory()
     segmenter = PersonSegmenter(pool_size=1)
     segmenter.start()
     _segmenter = segmenter
