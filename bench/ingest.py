@@ -52,7 +52,8 @@ REFERENCE = "bare"
 KEEPING = "bare-keep"
 """The bare endpoint with `--keep` (bench/bare_server.py): it also keeps the photo
 in a media store and answers with it, the least an ingest following SPEC §3.3 and
-§5.1 must add. Not a target of the issue; it shows what keeping costs this machine."""
+§5.1 must add. The baseline of the targets since issue 20: ours against it is what
+the rest of the ingest costs (ours/bare mixes in what keeping costs this VM)."""
 SERVER_CORE = 0
 CLIENT_CORE = 1
 KB = 1000
@@ -61,7 +62,8 @@ MIB = 1024 * 1024
 
 PAYLOADS = {"300KB": 300 * KB, "5MB": 5 * MB}
 BIG_PAYLOAD = 19_500_000  # under the 20 MiB cap
-TARGET_RATIO = {"5MB": 0.8, "300KB": 0.4}
+TARGET_RATIO = {"5MB": 0.9, "300KB": 0.8}
+"""Issue 20: ours/bare-keep, at every connection count."""
 TARGET_GROWTH_MB = 100
 TARGET_HELD_RSS_MB = 300
 
@@ -750,34 +752,36 @@ def report(
             "Throughput (wrk, keep-alive, server on core 0, wrk on core 1)",
             "",
             "| payload | conc | bare req/s | bare p50 ms | bare p99 ms | ours req/s "
-            "| ours p50 ms | ours p99 ms | ratio | target | |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| ours p50 ms | ours p99 ms | ours/bare |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for c in cases:
-            target = TARGET_RATIO[c.payload]
             lines.append(
                 f"| {c.payload} | {c.connections} | {c.bare.rps:.1f} | {c.bare.p50_ms:.1f} "
                 f"| {c.bare.p99_ms:.1f} | {c.ours.rps:.1f} | {c.ours.p50_ms:.1f} "
-                f"| {c.ours.p99_ms:.1f} | {c.ratio:.2f} | >= {target} "
-                f"| {verdict(c.ratio >= target)} |"
+                f"| {c.ours.p99_ms:.1f} | {c.ratio:.2f} |"
             )
         if any(c.keeping for c in cases):
             lines += [
                 "",
-                f"Keeping the photo and answering with it ({KEEPING}: the bare endpoint plus "
-                "a media store write and the photo as the answer; not a target)",
+                f"Against {KEEPING} (the bare endpoint plus a media store write and the photo "
+                "as the answer): the targets of issue 20",
                 "",
                 f"| payload | conc | {KEEPING} req/s | p50 ms | p99 ms | {KEEPING}/bare "
-                f"| ours/{KEEPING} |",
-                "|---|---|---|---|---|---|---|",
+                f"| ours/{KEEPING} | target | |",
+                "|---|---|---|---|---|---|---|---|---|",
             ]
             for c in cases:
                 if (k := c.keeping) is not None:
+                    ratio = c.ratio_of("ours", KEEPING)
+                    target = TARGET_RATIO[c.payload]
                     lines.append(
                         f"| {c.payload} | {c.connections} | {k.rps:.1f} | {k.p50_ms:.1f} "
                         f"| {k.p99_ms:.1f} | {c.ratio_of(KEEPING):.2f} "
-                        f"| {c.ratio_of('ours', KEEPING):.2f} |"
+                        f"| {ratio:.2f} | >= {target} | {verdict(ratio >= target)} |"
                     )
+        else:
+            lines += ["", f"(--skip-keeping: no {KEEPING} server, so no target was measured)"]
         lines += ["", "ratio of each round (the two servers measured in the same round):"]
         for c in cases:
             pairs = [("ours", REFERENCE)]
@@ -851,13 +855,15 @@ def report(
             lines.append(f"held statuses (-1 = connection error): {held.statuses}")
     lines += ["", "Targets:"]
     for name, target in TARGET_RATIO.items():
-        ratios = [c.ratio for c in cases if c.payload == name]
-        if ratios:
+        kept = [c for c in cases if c.payload == name and c.keeping is not None]
+        if kept:
+            ratios = [c.ratio_of("ours", KEEPING) for c in kept]
             shown = ", ".join(
-                f"{c.ratio:.2f} at c={c.connections}" for c in cases if c.payload == name
+                f"{r:.2f} at c={c.connections}" for c, r in zip(kept, ratios, strict=True)
             )
             lines.append(
-                f"  ratio >= {target} at {name}: {verdict(min(ratios) >= target)} ({shown})"
+                f"  ours/{KEEPING} >= {target} at {name}: "
+                f"{verdict(min(ratios) >= target)} ({shown})"
             )
     ours_big = [b for b in big if b.kind == "ours"]
     if ours_big:

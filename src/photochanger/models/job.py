@@ -65,20 +65,8 @@ class Job(Base):
         ),
         Index("ix_job_dedupe", "slot_id", "input_sha256", "started_at"),
         Index("ix_job_result_expires", "result_expires_at"),
-        # Statistics (SPEC §6.6): window counts, buckets and percentiles read this
-        # index alone, one range per slot; the newest job of a slot per source and
-        # status is one probe of the next.
-        Index(
-            "ix_job_window",
-            "source",
-            "slot_id",
-            "started_at",
-            "status",
-            "failure_reason",
-            "duration_ms",
-            "degraded_reason",
-            "cost_micros",
-        ),
+        # The newest job of a slot per source and status: the statistics' last
+        # success and last error, a few index probes (their counts are rollups).
         Index("ix_job_slot_outcome", "slot_id", "source", "status", "started_at"),
     )
 

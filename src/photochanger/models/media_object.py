@@ -24,15 +24,6 @@ class MediaObject(Base):
         ),
         Index("ix_media_object_job", "job_id"),
         Index("ix_media_object_slot_kind", "slot_id", "kind"),
-        # Storage used (SPEC §6.6): the sum of live sizes from the index alone.
-        Index(
-            "ix_media_object_live_size",
-            # cleaned_at too, or SQLite does not see the index as covering.
-            "cleaned_at",
-            "size",
-            sqlite_where=NOT_CLEANED,
-            postgresql_where=NOT_CLEANED,
-        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
