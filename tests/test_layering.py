@@ -73,7 +73,11 @@ LAYERS = (
     ),
     Layer("ingest", ("ingest",)),
     Layer("container", ("dependencies",)),
-    Layer(EDGE, ("ingest.test_run", "health", "middleware", "http_protocol", "web"), isolated=True),
+    Layer(
+        EDGE,
+        ("ingest.test_run", "health", "middleware", "http_protocol", "query_params", "web"),
+        isolated=True,
+    ),
     Layer("wiring", ("app", "cli", "__main__", "providers.check", "backup")),
 )
 """Low to high. `providers.check` is the `provider-check` command and `backup` the

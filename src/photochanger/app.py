@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError, DBAPIError
@@ -56,6 +56,7 @@ from photochanger.photo_memory import ByteBudget
 from photochanger.providers.base import ProviderDriver
 from photochanger.providers.endpoints import router as providers_router
 from photochanger.providers.registry import build_registry
+from photochanger.query_params import single_query_values
 from photochanger.settings.endpoints import router as settings_router
 from photochanger.settings.service import SettingsService, ensure_ingest_password
 from photochanger.slots.endpoints import router as slots_router
@@ -165,6 +166,7 @@ def create_app(
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(single_query_values)],
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -13,12 +13,7 @@ from dataclasses import dataclass
 from schemathesis import Case
 from schemathesis.checks import (
     CheckFunction,
-    negative_data_rejection,
 )
-
-
-def repeated_query_parameter(case: Case) -> bool:
-    return any(isinstance(value, list) for value in (case.query or {}).values())
 
 
 @dataclass(frozen=True)
@@ -31,14 +26,7 @@ class CaseAside:
     why: str
 
 
-CASES_ASIDE = [
-    CaseAside(
-        repeated_query_parameter,
-        negative_data_rejection,
-        "a query parameter sent twice is taken, the last value winning, where no "
-        "route takes a list: test_a_repeated_query_parameter_is_refused (app.py)",
-    ),
-]
+CASES_ASIDE: list[CaseAside] = []
 
 
 CHECKS_ASIDE: dict[CheckFunction, str] = {}

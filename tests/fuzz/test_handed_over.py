@@ -62,11 +62,6 @@ def test_a_405_allows_every_method_of_its_path(
     assert methods <= allowed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.py: a query parameter sent twice is taken (the last value wins); no route "
-    "declares a list, so it should be a 422",
-)
 @pytest.mark.parametrize(
     "query",
     [
