@@ -3,36 +3,37 @@ them (SPEC §4.2) — the slot's template image, a lit studio backdrop, a solid
 colour, or a blur of the photo's own background.
 
 How, and where the time goes (a 12 MP JPEG on one core of the development VM, in a
-worker whose allocator keeps freed memory — `worker_memory` — about 0.28 s in all;
-0.45 s at 24 MP — bench/local_model.py):
+worker whose allocator keeps freed memory — `worker_memory` — about 0.24-0.28 s in
+all; 0.38-0.45 s at 24 MP — bench/local_model.py):
 
 1. Decode (libjpeg-turbo), upright by EXIF, in BGR: ~40 ms. The photo stays in the
    decoder's channel order to the encoder: everything done to it at full size is
    per channel, and two swaps of 12 MP cost more than the whole blend.
-2. A working copy of about a megapixel (integer downscale, area-averaged, turned
-   RGB). All the thinking happens there: the person mask (`PersonSegmenter`), its
-   refinement to the photo's edges (a guided filter), the guests' true edge
-   colours (blur fusion foreground estimation, so hair does not keep a fringe of
-   the old wall), light wrap and colour match. The results are an alpha mask and a
-   colour correction, both smooth at this scale: ~20 ms to shrink, ~30 ms to
+2. A working copy of about a megapixel (an integer downscale: halved while it
+   can be, the rest bilinear — `_working_copy` — and turned RGB). All the
+   thinking happens there: the person mask (`PersonSegmenter`), its refinement
+   to the photo's edges (a guided filter), the guests' true edge colours (blur
+   fusion foreground estimation, so hair does not keep a fringe of the old
+   wall), light wrap and colour match. The results are an alpha mask and a
+   colour correction, both smooth at this scale: ~7 ms to shrink, ~30 ms to
    segment, ~30 ms for the mask, ~35 ms for the correction.
 3. At full resolution only per-pixel work, and only where it matters: the photo
    is cut into tiles of about 256×256; a tile of pure background keeps the new
    background, a tile inside a guest is copied from the photo, and only tiles on
    an edge upscale the mask and correction (exactly as one big bilinear resize
-   would) and blend. No full-resolution float image is ever made: ~10 ms for
-   the new background, ~55 ms to composite.
+   would) and blend, the colour match folded into the blend weights. No
+   full-resolution float image is ever made: ~10 ms for the new background,
+   ~48 ms to composite.
 4. Encode in the photo's format at its size: ~30 ms for a JPEG.
 """
 
 from __future__ import annotations
 
 import math
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import cv2
 import numpy
-import numpy.typing as npt
 
 from photochanger.providers.local.compositing import composite, edge_correction
 from photochanger.providers.local.imaging import (
@@ -41,12 +42,14 @@ from photochanger.providers.local.imaging import (
     decode,
     diagonal,
     encode,
-    shrink,
 )
 from photochanger.providers.local.mask_refinement import refine_mask
 from photochanger.providers.local.new_background import new_background
 from photochanger.providers.local.segmentation import PersonSegmenter
 from photochanger.providers.local.settings import BackgroundReplaceSettings
+
+if TYPE_CHECKING:
+    from cv2.typing import MatLike
 
 # The working copy's size.
 _WORK_PIXELS = 1_000_000
@@ -92,7 +95,7 @@ def background_replace(
     photo, fmt = decode(data, bgr=True)
     height, width = photo.shape[:2]
     factor = _work_factor(width, height)
-    work = cast(RGBImage, cv2.cvtColor(shrink(photo, factor), cv2.COLOR_BGR2RGB))
+    work = _working_copy(photo, factor)
 
     coarse = segmenter.person_mask(work)
     if float(coarse.max()) < _PERSON_FOUND:
@@ -100,9 +103,12 @@ def background_replace(
     alpha = _alpha(work, coarse, settings)
 
     canvas, canvas_work = new_background(settings, background, photo, work, alpha, factor)
-    table, gain = _colour_match(work, canvas_work, alpha, settings.color_match)
-    correction = edge_correction(work, canvas_work, alpha, gain, settings)
-    composite(photo, canvas, alpha, correction, table, factor)
+    gain = _colour_match(work, canvas_work, alpha, settings.color_match)
+    neutral = numpy.ones(3, dtype=numpy.float32)
+    correction = edge_correction(
+        work, canvas_work, alpha, neutral if gain is None else gain, settings
+    )
+    composite(photo, canvas, alpha, correction, gain, factor)
     del photo, work  # free the decoded photo before encoding (24 MP: 72 MB)
     return encode(canvas, fmt, jpeg_quality=settings.jpeg_quality, bgr=True)
 
@@ -114,6 +120,26 @@ def _work_factor(width: int, height: int) -> int:
     """The integer downscale to about `_WORK_PIXELS` (integer, so the area
     average takes OpenCV's fast path and tiles map exactly onto the copy)."""
     return max(1, round(math.sqrt(width * height / _WORK_PIXELS)))
+
+
+def _working_copy(photo: RGBImage, factor: int) -> RGBImage:
+    """The BGR photo shrunk by `factor` (exactly `shrink`'s size), in RGB.
+
+    Not one area average: OpenCV's is fast only for a factor of 2 (4 ms at
+    12 MP, against 19 ms for a factor of 3), so the photo is halved while at
+    least that much is left, and the rest (under 2) is a bilinear resize of an
+    image already averaged enough not to alias. At most a level or two from the
+    exact average (mean 0.3 at 12 MP), well under the photo's own noise."""
+    height, width = photo.shape[0] // factor, photo.shape[1] // factor
+    image: MatLike = photo[: height * factor, : width * factor]
+    left = float(factor)
+    while left >= 2:
+        half = (image.shape[1] // 2, image.shape[0] // 2)
+        image = cv2.resize(image, half, interpolation=cv2.INTER_AREA)
+        left /= 2
+    if image.shape[:2] != (height, width):
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
+    return cast(RGBImage, cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
 
 
 # -- the mask --------------------------------------------------------------------------
@@ -147,21 +173,20 @@ def _alpha(work: RGBImage, coarse: FloatImage, settings: BackgroundReplaceSettin
 
 def _colour_match(
     work: RGBImage, canvas: RGBImage, alpha: FloatImage, amount: float
-) -> tuple[npt.NDArray[numpy.uint8] | None, FloatImage]:
-    """Per-channel gains that move the guests' colour balance from the old
-    background's light towards the new one's, keeping brightness; as a table
-    for cv2.LUT (None when there is nothing to change) and as the gains.
+) -> FloatImage | None:
+    """Per-channel gains (RGB) that move the guests' colour balance from the old
+    background's light towards the new one's, keeping brightness; None when
+    there is nothing to change.
 
-    The gains are one for the whole photo (a table costs nothing per pixel), so
+    The gains are one for the whole photo (cheap per pixel), so
     where the guests show skin the whole shift is scaled down until their skin
     moves by at most `_SKIN_SHIFT` levels: a neutral backdrop still takes out
     the old wall's cast (within that), a saturated one no longer tints faces."""
-    neutral = numpy.ones(3, dtype=numpy.float32)
     # Every 4th pixel of every 4th row is plenty for two mean colours.
     opacity, photo, backdrop = alpha[::4, ::4], work[::4, ::4], canvas[::4, ::4]
     old_mask = opacity < 0.05
     if amount <= 0 or int(old_mask.sum()) < 0.02 * opacity.size:
-        return None, neutral
+        return None
     old = photo[old_mask].mean(axis=0).astype(numpy.float32) + 1
     new = backdrop[opacity < 0.5].mean(axis=0).astype(numpy.float32) + 1
     cast_old, cast_new = old / float(old @ _LUMA), new / float(new @ _LUMA)
@@ -173,10 +198,8 @@ def _colour_match(
         if shift > _SKIN_SHIFT:
             gain = 1 + (gain - 1) * numpy.float32(_SKIN_SHIFT / shift)
     if numpy.abs(gain - 1).max() < 0.005:
-        return None, neutral
-    levels = numpy.arange(256, dtype=numpy.float32)[:, None] * gain[None, :]
-    table = numpy.clip(levels + 0.5, 0, 255).astype(numpy.uint8).reshape(1, 256, 3)
-    return table, gain.astype(numpy.float32)
+        return None
+    return cast(FloatImage, gain.astype(numpy.float32))
 
 
 def _skin_tone(pixels: RGBImage) -> FloatImage | None:

@@ -162,21 +162,32 @@ def composite(
     canvas: RGBImage,
     alpha: FloatImage,
     correction: tuple[FloatImage, int] | None,
-    table: npt.NDArray[numpy.uint8] | None,
+    gain: FloatImage | None,
     factor: int,
 ) -> None:
     """Blend the photo over `canvas` (in place), tile by tile: both are in BGR
-    order, the correction and the colour table (made from the RGB working copy)
+    order, the correction and the colour `gain` (made from the RGB working copy)
     in RGB. `alpha` is at 1/`factor` of the photo's size, the correction at a
     further 1/its factor. Each edge tile upscales its part of both with a
     one-pixel margin, which gives exactly the pixels one bilinear resize of the
-    whole would."""
+    whole would.
+
+    A tile inside the guests takes the gain through a look-up table; an edge
+    tile folds it into its blend weights instead (α·gain per channel, made once
+    at working size): a 3-channel `cv2.LUT` costs as much as the blend itself."""
     height, width = photo.shape[:2]
     work_height, work_width = alpha.shape
     border = cv2.BORDER_REPLICATE
     alpha_padded = as_float(cv2.copyMakeBorder(alpha, 1, 1, 1, 1, border))
-    if table is not None:
-        table = numpy.ascontiguousarray(table[..., ::-1])
+    table: npt.NDArray[numpy.uint8] | None = None
+    weighted_padded: FloatImage | None = None
+    if gain is not None:
+        bgr_gain = gain[::-1]
+        levels = numpy.arange(256, dtype=numpy.float32)[:, None] * bgr_gain[None, :]
+        table = numpy.clip(levels + 0.5, 0, 255).astype(numpy.uint8).reshape(1, 256, 3)
+        weighted_padded = as_float(
+            cv2.merge([alpha_padded * numpy.float32(channel) for channel in bgr_gain])
+        )
     extra_factor = 1
     extra_padded: FloatImage | None = None
     if correction is not None:
@@ -193,7 +204,6 @@ def composite(
             if opacity.max() <= _CLEAR:
                 continue  # background: the canvas already has it
             region = photo[y0:y1, x0:x1]
-            guests = cv2.LUT(region, table) if table is not None else region
             extra_patch = None
             if extra_padded is not None:
                 row, column, span = top // extra_factor, left // extra_factor, step // extra_factor
@@ -201,14 +211,29 @@ def composite(
                 if float(numpy.abs(extra_patch).max()) < 0.5:
                     extra_patch = None
             if opacity.min() >= _SOLID and extra_patch is None:
-                canvas[y0:y1, x0:x1] = guests
+                canvas[y0:y1, x0:x1] = cv2.LUT(region, table) if table is not None else region
                 continue
-            weight = _upscaled(opacity, factor, y1 - y0, x1 - x0)
-            blended = cv2.blendLinear(guests, canvas[y0:y1, x0:x1], weight, 1 - weight)
+            size = (y1 - y0, x1 - x0)
+            weight = _upscaled(opacity, factor, *size)
+            behind = canvas[y0:y1, x0:x1]
+            lift = None
             if extra_patch is not None:
-                lift = _upscaled(extra_patch, factor * extra_factor, y1 - y0, x1 - x0)
-                blended = cv2.add(blended, lift, dtype=cv2.CV_8U)
-            canvas[y0:y1, x0:x1] = blended
+                lift = _upscaled(extra_patch, factor * extra_factor, *size)
+            if weighted_padded is None:
+                blended = cv2.blendLinear(region, behind, weight, 1 - weight)
+                if lift is not None:
+                    blended = cv2.add(blended, lift, dtype=cv2.CV_8U)
+                canvas[y0:y1, x0:x1] = blended
+                continue
+            # photo · α·gain + canvas · (1 − α) (+ lift), rounded once
+            weighted = weighted_padded[top : top + step + 2, left : left + step + 2]
+            scaled = _upscaled(weighted, factor, *size)
+            guests = as_float(cv2.multiply(region, scaled, dtype=cv2.CV_32F))
+            clear = numpy.subtract(numpy.float32(1), weight)
+            rest = cv2.multiply(behind, _three(clear), dtype=cv2.CV_32F)
+            if lift is not None:
+                guests += lift
+            canvas[y0:y1, x0:x1] = cv2.add(guests, rest, dtype=cv2.CV_8U)
 
 
 def _upscaled(patch: FloatImage, factor: int, height: int, width: int) -> FloatImage:
