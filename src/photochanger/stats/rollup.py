@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, literal_column, select, text
 
 from photochanger.models import Job, JobHourCounts, JobHourDurations, JobMinuteCounts
 from photochanger.models import JobMinuteFailures as Failures
-from photochanger.models.job_rollup_sql import COUNT_COLUMNS
+from photochanger.models.job_rollup_sql import COUNT_COLUMNS, COUNTED, FAILED, OUTCOME, REASON
 
 MINUTE = timedelta(minutes=1)
 Counts = dict[str, int]
@@ -58,22 +58,10 @@ def _add(into: Counts, row: Any) -> None:
 
 
 def raw_counts() -> list[Any]:
-    """The rollups' counts over job rows, as the triggers count them."""
-    status, reason = Job.status, Job.failure_reason
-    done = status == "done"
-    failed = status == "failed"
+    """The rollups' counts over job rows: the triggers' own conditions
+    (`COUNTED`), so the jobs read directly count exactly as the rollups do."""
     return [
-        func.count().label("jobs"),
-        func.count().filter(done, Job.degraded_reason.is_(None)).label("successes"),
-        func.count().filter(done, Job.degraded_reason.is_not(None)).label("degraded"),
-        func.count().filter(status == "timeout").label("timeouts"),
-        func.count().filter(failed, reason == "provider_error").label("provider_errors"),
-        func.count()
-        .filter(failed, (reason.is_(None)) | (reason != "provider_error"))
-        .label("other_failures"),
-        func.count().filter(status == "pending").label("pending"),
-        func.count().filter(status != "pending", Job.duration_ms.is_not(None)).label("timed"),
-        func.count().filter(Job.cost_micros.is_not(None)).label("priced"),
+        *(func.count().filter(text(COUNTED[name].format(r="job"))).label(name) for name in COUNTED),
         func.coalesce(func.sum(Job.cost_micros), 0).label("cost_micros"),
     ]
 
@@ -157,32 +145,24 @@ class RollupReader:
         return found
 
     def _raw_failures(self, split: WindowSplit) -> Iterable[Any]:
-        done = Job.status == "done"
+        """The window's first, partial minute grouped as the failure rollup
+        groups it, with the triggers' own expressions."""
+        outcome: Any = literal_column(OUTCOME.format(r="job")).label("outcome")
+        reason: Any = literal_column(REASON.format(r="job")).label("reason")
         query = (
             select(
                 Job.slot_id,
                 Job.provider,
-                Job.status,
-                Job.failure_reason,
-                Job.degraded_reason,
-                Job.started_at,
+                outcome,
+                reason,
+                func.count().label("jobs"),
+                func.max(Job.started_at).label("last_started_at"),
             )
             .where(*self.scope(Job), Job.started_at >= split.since)
-            .where(Job.started_at < split.raw_until)
-            .where(
-                Job.status.in_(("failed", "timeout")) | (done & Job.degraded_reason.is_not(None))
-            )
+            .where(Job.started_at < split.raw_until, text(FAILED.format(r="job")))
+            .group_by(Job.slot_id, Job.provider, outcome, reason)
         )
-        for row in self.connection.execute(query):
-            degraded = row.status == "done"
-            yield _FailureRow(
-                slot_id=row.slot_id,
-                provider=row.provider,
-                outcome="degraded" if degraded else row.status,
-                reason=(row.degraded_reason if degraded else row.failure_reason) or "",
-                jobs=1,
-                last_started_at=row.started_at,
-            )
+        return self.connection.execute(query)
 
     @staticmethod
     def _merge(
@@ -204,16 +184,6 @@ class RollupReader:
             else:
                 group["jobs"] += int(row.jobs)
                 group["last_started_at"] = max(group["last_started_at"], last)
-
-
-@dataclass(frozen=True)
-class _FailureRow:
-    slot_id: str
-    provider: str
-    outcome: str
-    reason: str
-    jobs: int
-    last_started_at: datetime
 
 
 def _aware(value: datetime) -> datetime:
